@@ -1,0 +1,5 @@
+"""Allow `python -m parvis`."""
+
+from parvis.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Accounts: identity, sign-up and verification, sessions, password reset, roles and ranks."""

@@ -1,0 +1,128 @@
+"""Builds the ASGI application: routers, middleware, error handling and start-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from parvis import __version__
+from parvis.config import Settings, load_settings
+from parvis.errors import ParvisError, RateLimited
+from parvis.runtime import Runtime
+from parvis.shield.body_limit import BodySizeLimit
+from parvis.storage import migrate
+
+log = logging.getLogger("parvis")
+
+JSON_PREFIXES = ("/api/", "/oauth/", "/.well-known/", "/nodeinfo/", "/health")
+UPLOAD_PATHS = ("/api/v1/media", "/api/v2/media", "/compose", "/settings/profile", "/articles/new")
+
+
+def wants_json(request: Request) -> bool:
+    """API clients get JSON errors; browsers get an HTML page."""
+    if request.url.path.startswith(JSON_PREFIXES):
+        return True
+    return "application/json" in request.headers.get("accept", "") and "text/html" not in (
+        request.headers.get("accept", "")
+    )
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(item) for item in error.get("loc", ()) if item != "body")
+        parts.append(f"{location}: {error.get('msg', 'invalid')}" if location else error["msg"])
+    return "Invalid request: " + "; ".join(parts) if parts else "Invalid request."
+
+
+def error_response(request: Request, status: int, message: str, **extra: str) -> Response:
+    """The error response for this request: `{"error": ...}` JSON or the HTML error page."""
+    headers = {key.replace("_", "-").title(): value for key, value in extra.items()}
+    if wants_json(request):
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+    renderer = getattr(request.app.state, "html_error", None)
+    if renderer is not None:
+        response: Response = renderer(request, status, message)
+        response.headers.update(headers)
+        return response
+    return Response(message, status_code=status, media_type="text/plain", headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ParvisError)
+    async def parvis_error(request: Request, exc: ParvisError) -> Response:
+        extra = {}
+        if isinstance(exc, RateLimited):
+            extra["retry_after"] = str(exc.retry_after)
+        return error_response(request, exc.status_code, exc.message, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(request, 422, _describe_validation(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: "Not found.", 405: "Method not allowed for this address."}
+        message = (
+            exc.detail
+            if isinstance(exc.detail, str) and exc.status_code not in messages
+            else (messages.get(exc.status_code, str(exc.detail)))
+        )
+        return error_response(request, exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(
+            request, 500, "Something went wrong on our side. The error was logged; try again."
+        )
+
+
+def create_app(settings: Settings | None = None, *, migrate_on_start: bool = True) -> FastAPI:
+    """The Parvis ASGI application for these settings (read from the environment if omitted)."""
+    settings = settings or load_settings()
+    runtime = Runtime.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if migrate_on_start:
+            migrate.upgrade(runtime.db.engine)
+        yield
+        runtime.db.dispose()
+
+    app = FastAPI(
+        title="Parvis API",
+        version=__version__,
+        description="Mastodon-compatible client API plus Parvis's own endpoints under /api/parvis.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.runtime = runtime
+    _install_error_handlers(app)
+
+    from parvis.api.routes import build_api_router
+    from parvis.web.routes import mount_web
+
+    app.include_router(build_api_router())
+    mount_web(app)
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    def limit_for(path: str) -> int:
+        if path.startswith(UPLOAD_PATHS):
+            return settings.max_document_bytes + 64 * 1024
+        return settings.max_form_bytes
+
+    app.add_middleware(BodySizeLimit, limit_for=limit_for)
+    return app

@@ -1,0 +1,39 @@
+"""The running instance's shared parts (settings, database, mailer), handed to HTTP handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from parvis.accounts import passwords
+from parvis.accounts.services import Services
+from parvis.config import Settings
+from parvis.mail import Mailer
+from parvis.storage.database import Database
+
+
+@dataclass
+class Runtime:
+    """Everything a request handler needs besides the request."""
+
+    settings: Settings
+    db: Database
+    mailer: Mailer
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        """Create the runtime for these settings (engine, mailer, password cost)."""
+        passwords.use_parameters(settings.argon2_time_cost, settings.argon2_memory_kib)
+        return cls(settings=settings, db=Database(settings), mailer=Mailer(settings))
+
+    @property
+    def services(self) -> Services:
+        """What account workflows need."""
+        return Services(settings=self.settings, mailer=self.mailer)
+
+
+def get_runtime(connection: HTTPConnection) -> Runtime:
+    """The runtime of the app serving this request (a FastAPI dependency)."""
+    runtime: Runtime = connection.app.state.runtime
+    return runtime

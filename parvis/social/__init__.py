@@ -1,0 +1,1 @@
+"""Social core: posts, threads, quotes, reposts, votes, the graph, feeds, search, articles."""

@@ -1,0 +1,145 @@
+"""Post views: a post with everything a page or API response shows about it, loaded in batches.
+
+Both the HTML pages and the JSON API render from these, so what a viewer may see is decided
+once, here and in `visibility`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parvis.accounts.models import User
+from parvis.social.models import Attachment, Bookmark, Mention, Post, PostTag, Vote
+from parvis.social.visibility import Viewer, can_see_post
+
+
+@dataclass
+class PostView:
+    """A post as one viewer sees it."""
+
+    post: Post
+    author: User
+    attachments: list[Attachment] = field(default_factory=list)
+    mentions: list[User] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    # For a repost row: the original post's view. For a quote: the quoted post's view.
+    reblog: PostView | None = None
+    quote: PostView | None = None
+    # True when the post quotes something this viewer may not see (deleted, blocked, muted).
+    quote_unavailable: bool = False
+    my_vote: int = 0
+    reblogged: bool = False
+    bookmarked: bool = False
+    in_reply_to_author: User | None = None
+
+    @property
+    def shown(self) -> PostView:
+        """The view whose content is displayed (the original for a repost)."""
+        return self.reblog or self
+
+    @property
+    def deleted(self) -> bool:
+        """True for a tombstone."""
+        return self.post.deleted_at is not None
+
+
+def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list[PostView]:
+    """Views for a list of posts in a fixed number of queries, whatever the list length."""
+    posts = list(posts)
+    if not posts:
+        return []
+    all_posts: dict[int, Post] = {post.id: post for post in posts}
+    # Level 1: originals of reposts; level 2: what those (and the posts) quote.
+    missing = {p.reblog_of_id for p in posts if p.reblog_of_id is not None} - all_posts.keys()
+    _load_posts(session, missing, all_posts)
+    quote_ids = {p.quote_of_id for p in list(all_posts.values()) if p.quote_of_id is not None}
+    _load_posts(session, quote_ids - all_posts.keys(), all_posts)
+    ids = list(all_posts)
+    user_ids = {p.author_id for p in all_posts.values()} | {
+        p.in_reply_to_account_id for p in all_posts.values() if p.in_reply_to_account_id
+    }
+    mentions: dict[int, list[int]] = {}
+    for post_id, user_id in session.execute(
+        select(Mention.post_id, Mention.user_id).where(Mention.post_id.in_(ids))
+    ):
+        mentions.setdefault(post_id, []).append(user_id)
+        user_ids.add(user_id)
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+    attachments: dict[int, list[Attachment]] = {}
+    for attachment in session.scalars(
+        select(Attachment).where(Attachment.post_id.in_(ids)).order_by(Attachment.id)
+    ):
+        attachments.setdefault(attachment.post_id or 0, []).append(attachment)
+    tags: dict[int, list[str]] = {}
+    for post_id, name in session.execute(
+        select(PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(ids))
+    ):
+        tags.setdefault(post_id, []).append(name)
+    votes: dict[int, int] = {}
+    reblogged: set[int] = set()
+    bookmarked: set[int] = set()
+    if viewer.user_id is not None:
+        votes = {
+            post_id: value
+            for post_id, value in session.execute(
+                select(Vote.post_id, Vote.value).where(
+                    Vote.user_id == viewer.user_id, Vote.post_id.in_(ids)
+                )
+            )
+        }
+        reblogged = set(
+            session.scalars(
+                select(Post.reblog_of_id).where(
+                    Post.author_id == viewer.user_id,
+                    Post.reblog_of_id.in_(ids),
+                    Post.deleted_at.is_(None),
+                )
+            )
+        )
+        bookmarked = set(
+            session.scalars(
+                select(Bookmark.post_id).where(
+                    Bookmark.user_id == viewer.user_id, Bookmark.post_id.in_(ids)
+                )
+            )
+        )
+
+    def view(post: Post, depth: int = 0) -> PostView:
+        result = PostView(
+            post=post,
+            author=users[post.author_id],
+            attachments=attachments.get(post.id, []),
+            mentions=[users[u] for u in mentions.get(post.id, []) if u in users],
+            tags=tags.get(post.id, []),
+            my_vote=votes.get(post.id, 0),
+            reblogged=post.id in reblogged,
+            bookmarked=post.id in bookmarked,
+            in_reply_to_author=users.get(post.in_reply_to_account_id or 0),
+        )
+        if post.reblog_of_id and post.reblog_of_id in all_posts:
+            result.reblog = view(all_posts[post.reblog_of_id], depth)
+        if post.quote_of_id and depth == 0:
+            quoted = all_posts.get(post.quote_of_id)
+            if quoted is None or quoted.deleted_at is not None or not can_see_post(viewer, quoted):
+                result.quote_unavailable = True
+            else:
+                result.quote = view(quoted, depth + 1)
+        return result
+
+    return [view(post) for post in posts]
+
+
+def _load_posts(session: Session, ids: set[int], into: dict[int, Post]) -> None:
+    wanted = ids
+    if wanted:
+        for post in session.scalars(select(Post).where(Post.id.in_(wanted))):
+            into[post.id] = post
+
+
+def build_view(session: Session, viewer: Viewer, post: Post) -> PostView:
+    """The view of a single post."""
+    return build_views(session, viewer, [post])[0]

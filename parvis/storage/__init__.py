@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy base, engines and sessions, and the Alembic migrations."""

@@ -1,0 +1,10 @@
+"""Imports every feature's models so `Base.metadata` knows all tables (for Alembic and tests)."""
+
+from parvis.accounts import models as accounts_models
+from parvis.api import models as api_models
+from parvis.social import models as social_models
+from parvis.storage.base import Base
+
+__all__ = ["Base", "accounts_models", "api_models", "social_models"]
+
+metadata = Base.metadata
