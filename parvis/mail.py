@@ -36,7 +36,9 @@ class Mailer:
     def _write_outbox(self, message: EmailMessage) -> None:
         outbox = self.settings.outbox_dir
         outbox.mkdir(parents=True, exist_ok=True)
-        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.eml"
+        now = time.time_ns()
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9))
+        name = f"{stamp}.{now % 10**9:09d}-{uuid.uuid4().hex[:8]}.eml"  # sorts by send time
         temporary = outbox / f".{name}.tmp"
         temporary.write_bytes(bytes(message))
         os.replace(temporary, outbox / name)  # readers never see a half-written file

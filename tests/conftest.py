@@ -3,10 +3,13 @@ PARVIS_TEST_DATABASE_URL is set), the app, an HTTP client and member factories."
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -70,7 +73,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Pa
         "data_dir": tmp_path,
         "secret_key": "test-secret-key-not-for-production",
         "argon2_time_cost": 1,
-        "argon2_memory_kib": 8,
+        "argon2_memory_kib": 64,
         "sqlite_synchronous": "OFF",
         "base_url": "http://testserver",
     }
@@ -134,8 +137,16 @@ def make_user(runtime: Runtime) -> MakeUser:
 
 
 def outbox_messages(settings: Settings) -> list[str]:
-    """Every e-mail written to the outbox, oldest first, as text."""
+    """Every e-mail written to the outbox, oldest first: headers and decoded body as text."""
     folder = settings.outbox_dir
     if not folder.exists():
         return []
-    return [path.read_text() for path in sorted(folder.glob("*.eml"))]
+    texts = []
+    for path in sorted(folder.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        body = message.get_body(("plain",))
+        assert body is not None
+        headers = "".join(f"{key}: {value}\n" for key, value in message.items())
+        texts.append(headers + "\n" + body.get_content())
+    return texts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from zxcvbn import zxcvbn
@@ -47,7 +49,9 @@ def check_strength(password: str, min_score: int, user_inputs: list[str]) -> Non
         raise InvalidInput(
             f"Password too long: use at most {MAX_LENGTH} characters.", field="password"
         )
-    result = zxcvbn(password[:100], user_inputs=[value for value in user_inputs if value])
+    words = {part for value in user_inputs for part in re.split(r"[@._+\-\s]+", value.lower())}
+    words.update(value.lower() for value in user_inputs)
+    result = zxcvbn(password[:100], user_inputs=sorted(word for word in words if len(word) > 2))
     if result["score"] < min_score:
         advice = result["feedback"].get("warning") or "It is too easy to guess."
         suggestions = " ".join(result["feedback"].get("suggestions") or [])
