@@ -116,6 +116,25 @@ def db_upgrade(
     typer.echo(f"database upgraded to {revision}")
 
 
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("-m", "--message", help="What the migration changes.")],
+) -> None:
+    """Write a new migration from the difference between the models and the database.
+
+    Run it against an up-to-date database, then read and ruff-format the generated file.
+    """
+    from alembic import command
+
+    from parvis.storage import migrate
+
+    settings = _settings()
+    existing = sorted(migrate.MIGRATIONS_DIR.joinpath("versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    next_id = f"{int(existing[-1].name[:4]) + 1:04d}" if existing else "0001"
+    config = migrate.alembic_config(settings.resolved_database_url)
+    command.revision(config, message=message, autogenerate=True, rev_id=next_id)
+
+
 def _create_user(username: str, email: str, password: str | None, role: Role) -> None:
     from parvis.accounts import services
     from parvis.runtime import Runtime
