@@ -102,7 +102,7 @@ def demo() -> None:
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "heads",
 ) -> None:
     """Apply database migrations up to REVISION (the newest by default)."""
     from parvis.storage import migrate

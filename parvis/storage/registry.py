@@ -2,9 +2,10 @@
 
 from parvis.accounts import models as accounts_models
 from parvis.api import models as api_models
+from parvis.moderation import models as moderation_models
 from parvis.social import models as social_models
 from parvis.storage.base import Base
 
-__all__ = ["Base", "accounts_models", "api_models", "social_models"]
+__all__ = ["Base", "accounts_models", "api_models", "moderation_models", "social_models"]
 
 metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Moderation: rulebook, signals, decisions, statements of reasons, notices, appeals."""

@@ -1,0 +1,279 @@
+"""The decision path: the only way any post, link or account is restricted or restored.
+
+A decision, its statement of reasons and its effect are written in the caller's transaction,
+so either all of them exist or none does. Decisions are never edited: a later decision
+supersedes an earlier one, and expiry is itself recorded as a decision.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from parvis.accounts.models import User
+from parvis.errors import InvalidInput, NotFound, PermissionDenied
+from parvis.moderation import dsa
+from parvis.moderation.models import (
+    AccountRestriction,
+    Action,
+    Automation,
+    BlockedLink,
+    Decision,
+    DecisionState,
+    PostRestriction,
+    Source,
+    SubjectType,
+)
+from parvis.moderation.reasons import ContentInfo, RuleInfo, build_statement
+from parvis.social.models import Post
+from parvis.storage.base import utcnow
+
+POST_ACTIONS = {Action.LABEL, Action.INTERSTITIAL, Action.DEMOTE, Action.REMOVE}
+ACCOUNT_ACTIONS = {Action.RESTRICT_ACCOUNT, Action.SUSPEND, Action.TERMINATE}
+LINK_ACTIONS = {Action.BLOCK_URL}
+ACCOUNT_FEATURES = frozenset({"links", "posting", "replies", "media", "notices"})
+
+
+@dataclass
+class DecisionRequest:
+    """Everything a decision must state. `propose` puts it in the review queue instead."""
+
+    subject_type: SubjectType
+    subject_key: str
+    action: Action
+    rule: RuleInfo
+    facts: str
+    source: Source
+    automated_detection: bool
+    automated_decision: Automation
+    decided_by_id: int | None = None
+    duration: timedelta | None = None
+    features: tuple[str, ...] = ()
+    territorial_scope: list[str] = field(default_factory=lambda: list(dsa.EEA_COUNTRIES))
+    notice_id: int | None = None
+    supersedes_id: int | None = None
+    propose: bool = False
+
+
+def _check(session: Session, request: DecisionRequest) -> tuple[int | None, ContentInfo]:
+    """Validate the request; returns the affected member and what the statement says of it."""
+    if not request.facts.strip():
+        raise InvalidInput("A decision must state its facts and circumstances.", field="facts")
+    if request.decided_by_id is None and request.automated_decision != Automation.FULLY:
+        raise InvalidInput("A decision not fully automated must name who decided.", "decided_by")
+    if request.automated_decision == Automation.FULLY and request.decided_by_id is not None:
+        raise InvalidInput("A fully automated decision has no human decider.", "decided_by")
+    bad = set(request.territorial_scope) - set(dsa.EEA_COUNTRIES)
+    if bad:
+        raise InvalidInput(f"Unknown territories: {', '.join(sorted(bad))}.", "territorial_scope")
+    unknown_features = set(request.features) - ACCOUNT_FEATURES
+    if unknown_features:
+        raise InvalidInput(f"Unknown features: {', '.join(sorted(unknown_features))}.", "features")
+    kind = request.subject_type
+    action = request.action
+    restoring = action in (Action.RESTORE, Action.NO_ACTION)
+    if kind == SubjectType.POST:
+        if not restoring and action not in POST_ACTIONS:
+            raise InvalidInput(f"'{action}' cannot apply to a post.", field="action")
+        post = session.get(Post, int(request.subject_key))
+        if post is None:
+            raise NotFound("No such post.")
+        content = ContentInfo(post.created_at.date(), language=post.language)
+        return post.author_id, content
+    if kind == SubjectType.ACCOUNT:
+        if not restoring and action not in ACCOUNT_ACTIONS:
+            raise InvalidInput(f"'{action}' cannot apply to an account.", field="action")
+        if action == Action.RESTRICT_ACCOUNT and not request.features:
+            raise InvalidInput("Say which features the restriction takes away.", "features")
+        user = session.get(User, int(request.subject_key))
+        if user is None:
+            raise NotFound("No such account.")
+        return user.id, ContentInfo(user.created_at.date(), ("CONTENT_TYPE_OTHER",))
+    if not restoring and action not in LINK_ACTIONS:
+        raise InvalidInput(f"'{action}' cannot apply to a link.", field="action")
+    return None, ContentInfo(utcnow().date(), ("CONTENT_TYPE_TEXT",))
+
+
+def decide(session: Session, request: DecisionRequest) -> Decision:
+    """Record a decision with its statement of reasons and put its effect in force."""
+    affected_user_id, content = _check(session, request)
+    now = utcnow()
+    superseded = None
+    if request.supersedes_id is not None:
+        superseded = session.get(Decision, request.supersedes_id)
+        if superseded is None:
+            raise NotFound("The decision to supersede does not exist.")
+        if (superseded.subject_type, superseded.subject_key) != (
+            request.subject_type.value,
+            request.subject_key,
+        ):
+            raise InvalidInput("A superseding decision must have the same subject.")
+    decision = Decision(
+        subject_type=request.subject_type.value,
+        subject_key=request.subject_key,
+        affected_user_id=affected_user_id,
+        rule_id=request.rule.id,
+        rulebook_version=request.rule.version,
+        action=request.action.value,
+        features=",".join(sorted(request.features)),
+        facts=request.facts.strip(),
+        automated_detection=request.automated_detection,
+        automated_decision=request.automated_decision.value,
+        source=request.source.value,
+        notice_id=request.notice_id,
+        decided_by_id=request.decided_by_id,
+        territorial_scope=" ".join(sorted(request.territorial_scope)),
+        starts_at=now,
+        ends_at=now + request.duration if request.duration else None,
+        created_at=now,
+        supersedes_id=request.supersedes_id,
+        state=(DecisionState.PROPOSED if request.propose else DecisionState.IN_EFFECT).value,
+    )
+    session.add(decision)
+    session.flush()
+    statement = build_statement(
+        decision, request.rule, content, territorial_scope=request.territorial_scope
+    )
+    if statement is not None:
+        problems = dsa.validate_statement(statement)
+        if problems:
+            raise InvalidInput(
+                "The statement of reasons would be invalid: " + "; ".join(map(str, problems))
+            )
+        decision.statement_json = json.dumps(statement, sort_keys=True)
+    if not request.propose:
+        if superseded is not None:
+            _lift(session, superseded)
+            superseded.state = DecisionState.SUPERSEDED.value
+        _apply(session, decision)
+    return decision
+
+
+def confirm(session: Session, decision_id: int, moderator: User) -> Decision:
+    """A moderator puts a proposed decision in force (it becomes partially automated)."""
+    decision = _proposal(session, decision_id, moderator)
+    decision.state = DecisionState.IN_EFFECT.value
+    decision.decided_by_id = moderator.id
+    if decision.automated_decision == Automation.FULLY.value:
+        decision.automated_decision = Automation.PARTIALLY.value
+        statement = json.loads(decision.statement_json or "null")
+        if statement:
+            statement["automated_decision"] = "AUTOMATED_DECISION_PARTIALLY"
+            decision.statement_json = json.dumps(statement, sort_keys=True)
+    decision.starts_at = utcnow()
+    _apply(session, decision)
+    return decision
+
+
+def decline(session: Session, decision_id: int, moderator: User) -> Decision:
+    """A moderator declines a proposal; nothing takes effect."""
+    decision = _proposal(session, decision_id, moderator)
+    decision.state = DecisionState.DECLINED.value
+    decision.decided_by_id = moderator.id
+    return decision
+
+
+def _proposal(session: Session, decision_id: int, moderator: User) -> Decision:
+    if not moderator.is_moderator:
+        raise PermissionDenied("Only moderators can review proposed decisions.")
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise NotFound("No such decision.")
+    if decision.state != DecisionState.PROPOSED.value:
+        raise InvalidInput(f"This decision is {decision.state}, not awaiting review.")
+    return decision
+
+
+def _link_key(decision: Decision) -> str:
+    return f"{decision.subject_type}:{decision.subject_key}"
+
+
+def _apply(session: Session, decision: Decision) -> None:
+    action = Action(decision.action)
+    if action in (Action.RESTORE, Action.NO_ACTION):
+        return
+    if action in POST_ACTIONS:
+        session.merge(
+            PostRestriction(
+                post_id=int(decision.subject_key),
+                action=action.value,
+                decision_id=decision.id,
+                ends_at=decision.ends_at,
+            )
+        )
+    elif action in ACCOUNT_ACTIONS:
+        session.merge(
+            AccountRestriction(
+                user_id=int(decision.subject_key),
+                action=action.value,
+                features=decision.features,
+                decision_id=decision.id,
+                ends_at=decision.ends_at,
+            )
+        )
+    else:
+        session.merge(
+            BlockedLink(key=_link_key(decision), decision_id=decision.id, ends_at=decision.ends_at)
+        )
+
+
+def _lift(session: Session, decision: Decision) -> None:
+    """Remove the effect a decision put in force (if it is still the one in force)."""
+    for model, column in (
+        (PostRestriction, PostRestriction.decision_id),
+        (AccountRestriction, AccountRestriction.decision_id),
+        (BlockedLink, BlockedLink.decision_id),
+    ):
+        session.execute(delete(model).where(column == decision.id))
+
+
+def expire_due(session: Session, now: datetime | None = None) -> list[Decision]:
+    """End temporary restrictions whose time is up, recording each end as a decision."""
+    now = now or utcnow()
+    due = session.scalars(
+        select(Decision).where(
+            Decision.state == DecisionState.IN_EFFECT.value,
+            Decision.ends_at.is_not(None),
+            Decision.ends_at <= now,
+        )
+    ).all()
+    ended = []
+    for decision in due:
+        _lift(session, decision)
+        decision.state = DecisionState.EXPIRED.value
+        record = Decision(
+            subject_type=decision.subject_type,
+            subject_key=decision.subject_key,
+            affected_user_id=decision.affected_user_id,
+            rule_id=decision.rule_id,
+            rulebook_version=decision.rulebook_version,
+            action=Action.RESTORE.value,
+            facts=f"The {decision.action} decided in decision {decision.id} reached its end date.",
+            automated_detection=False,
+            automated_decision=Automation.FULLY.value,
+            source=Source.OWN_INITIATIVE.value,
+            territorial_scope=decision.territorial_scope,
+            starts_at=now,
+            created_at=now,
+            supersedes_id=decision.id,
+            state=DecisionState.IN_EFFECT.value,
+        )
+        session.add(record)
+        ended.append(record)
+    session.flush()
+    return ended
+
+
+def history(session: Session, *, affected_user_id: int) -> list[Decision]:
+    """Every decision that affected a member, newest first (for reviewers and the member)."""
+    return list(
+        session.scalars(
+            select(Decision)
+            .where(Decision.affected_user_id == affected_user_id)
+            .order_by(Decision.id.desc())
+        )
+    )

@@ -1,0 +1,144 @@
+"""Tables owned by moderation: decisions (with their statements of reasons) and the effects
+they put in force. Only `moderation.decisions` writes them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from parvis.storage.base import Base, UTCDateTime, utcnow
+
+
+class SubjectType(enum.StrEnum):
+    """What a decision is about."""
+
+    POST = "post"
+    ACCOUNT = "account"
+    URL = "url"
+    DOMAIN = "domain"
+
+
+class Action(enum.StrEnum):
+    """The proportionate ladder, narrowest first, plus restoring and declining to act."""
+
+    LABEL = "label"
+    INTERSTITIAL = "interstitial"
+    DEMOTE = "demote"
+    BLOCK_URL = "block_url"
+    REMOVE = "remove"
+    RESTRICT_ACCOUNT = "restrict_account"
+    SUSPEND = "suspend"
+    TERMINATE = "terminate"
+    RESTORE = "restore"
+    NO_ACTION = "no_action"
+
+
+class Source(enum.StrEnum):
+    """How the matter reached moderation (DSA source types, plus legal orders)."""
+
+    NOTICE = "notice"
+    TRUSTED_FLAGGER = "trusted_flagger"
+    OTHER_NOTIFICATION = "other_notification"
+    OWN_INITIATIVE = "own_initiative"
+    LEGAL_ORDER = "legal_order"
+
+
+class Automation(enum.StrEnum):
+    """Whether a person took part in the decision."""
+
+    FULLY = "fully"
+    PARTIALLY = "partially"
+    NOT_AUTOMATED = "not_automated"
+
+
+class DecisionState(enum.StrEnum):
+    """A decision's life: proposed ones wait in the review queue; others are in force or over."""
+
+    PROPOSED = "proposed"
+    IN_EFFECT = "in_effect"
+    SUPERSEDED = "superseded"
+    EXPIRED = "expired"
+    DECLINED = "declined"
+
+
+class Decision(Base):
+    """One moderation decision. Rows are never edited except for their state; a later decision
+    (reversal, expiry, modification) supersedes an earlier one."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        Index("ix_decisions_subject", "subject_type", "subject_key", "state"),
+        Index("ix_decisions_affected_user", "affected_user_id", "id"),
+        Index("ix_decisions_state_ends", "state", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(16))
+    # Post or account id as text, or the normalised URL / registrable domain.
+    subject_key: Mapped[str] = mapped_column(String(2048))
+    affected_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rule_id: Mapped[str] = mapped_column(String(64))
+    rulebook_version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(24))
+    # For restrict_account: comma-separated features taken away (e.g. "links,posting").
+    features: Mapped[str] = mapped_column(String(200), default="")
+    # Facts and circumstances, public and free of personal data (DSA Art. 24(5)).
+    facts: Mapped[str] = mapped_column(Text)
+    automated_detection: Mapped[bool] = mapped_column(Boolean)
+    automated_decision: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(24))
+    notice_id: Mapped[int | None] = mapped_column(Integer)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    territorial_scope: Mapped[str] = mapped_column(String(200))  # space-separated ISO codes
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    state: Mapped[str] = mapped_column(String(16), default=DecisionState.IN_EFFECT.value)
+    # The statement of reasons in the Transparency Database's JSON shape.
+    statement_json: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def puid(self) -> str:
+        """The platform-unique identifier used in the statement of reasons."""
+        return f"parvis-decision-{self.id}"
+
+
+class PostRestriction(Base):
+    """The restriction in force on a post, kept in step with decisions for cheap reads."""
+
+    __tablename__ = "post_restrictions"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    action: Mapped[str] = mapped_column(String(24))
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AccountRestriction(Base):
+    """A restriction in force on an account (features, suspension, termination)."""
+
+    __tablename__ = "account_restrictions"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    action: Mapped[str] = mapped_column(String(24))
+    features: Mapped[str] = mapped_column(String(200), default="")
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BlockedLink(Base):
+    """A URL or registrable domain whose sharing is blocked by a decision."""
+
+    __tablename__ = "blocked_links"
+
+    key: Mapped[str] = mapped_column(String(2048), primary_key=True)  # "url:..." or "domain:..."
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
