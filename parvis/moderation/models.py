@@ -142,3 +142,80 @@ class BlockedLink(Base):
     key: Mapped[str] = mapped_column(String(2048), primary_key=True)  # "url:..." or "domain:..."
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class NoticeState(enum.StrEnum):
+    """A notice's life from receipt to outcome."""
+
+    RECEIVED = "received"
+    ACTIONED = "actioned"
+    NO_ACTION = "no_action"
+    UNFOUNDED = "unfounded"  # manifestly unfounded (counts towards notifier misuse)
+
+
+class TrustedFlagger(Base):
+    """An organisation whose notices are handled first (DSA Art. 22), designated by an admin."""
+
+    __tablename__ = "trusted_flaggers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Notices from this member account (the organisation's account) count as trusted.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    designated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Notice(Base):
+    """A report of allegedly illegal or rule-breaking content (DSA Art. 16)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_state_priority", "state", "priority", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_key: Mapped[str] = mapped_column(String(2048))
+    location: Mapped[str] = mapped_column(String(2048))  # the exact URL the notifier gave
+    category: Mapped[str] = mapped_column(String(80))  # a DSA STATEMENT_CATEGORY_* code
+    rule_id: Mapped[str | None] = mapped_column(String(64))
+    explanation: Mapped[str] = mapped_column(Text)
+    notifier_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    notifier_name: Mapped[str] = mapped_column(String(200), default="")
+    notifier_email: Mapped[str] = mapped_column(String(254), default="")
+    good_faith: Mapped[bool] = mapped_column(Boolean)
+    trusted_flagger_id: Mapped[int | None] = mapped_column(ForeignKey("trusted_flaggers.id"))
+    # Lower sorts first in the review queue: 0 trusted flagger, 1 illegal content, 2 other.
+    priority: Mapped[int] = mapped_column(Integer, default=2)
+    state: Mapped[str] = mapped_column(String(16), default=NoticeState.RECEIVED.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    outcome_text: Mapped[str] = mapped_column(Text, default="")
+
+
+class AppealState(enum.StrEnum):
+    """An internal complaint's outcome (DSA Art. 20)."""
+
+    OPEN = "open"
+    UPHELD = "upheld"
+    REVERSED = "reversed"
+    MODIFIED = "modified"
+
+
+class Appeal(Base):
+    """A complaint against a decision (or against a decision not to act on a notice)."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+    appellant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=AppealState.OPEN.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome_decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))

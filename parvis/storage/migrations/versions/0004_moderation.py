@@ -1,8 +1,8 @@
-"""moderation decisions and their effects
+"""moderation: decisions, effects, notices, appeals
 
 Revision ID: 0004
 Revises: 0001
-Create Date: 2026-11-22 23:06:30.470421
+Create Date: 2026-11-22 23:08:39.238783
 """
 
 from collections.abc import Sequence
@@ -65,6 +65,27 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "trusted_flaggers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("designated_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", parvis.storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["designated_by_id"],
+            ["users.id"],
+            name=op.f("fk_trusted_flaggers_designated_by_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_trusted_flaggers_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trusted_flaggers")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_trusted_flaggers_user_id")),
+    )
+    op.create_table(
         "account_restrictions",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("action", sa.String(length=24), nullable=False),
@@ -95,6 +116,49 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_blocked_links")),
     )
     op.create_table(
+        "notices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("subject_type", sa.String(length=16), nullable=False),
+        sa.Column("subject_key", sa.String(length=2048), nullable=False),
+        sa.Column("location", sa.String(length=2048), nullable=False),
+        sa.Column("category", sa.String(length=80), nullable=False),
+        sa.Column("rule_id", sa.String(length=64), nullable=True),
+        sa.Column("explanation", sa.Text(), nullable=False),
+        sa.Column("notifier_user_id", sa.Integer(), nullable=True),
+        sa.Column("notifier_name", sa.String(length=200), nullable=False),
+        sa.Column("notifier_email", sa.String(length=254), nullable=False),
+        sa.Column("good_faith", sa.Boolean(), nullable=False),
+        sa.Column("trusted_flagger_id", sa.Integer(), nullable=True),
+        sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("created_at", parvis.storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", parvis.storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", parvis.storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by_id", sa.Integer(), nullable=True),
+        sa.Column("decision_id", sa.Integer(), nullable=True),
+        sa.Column("outcome_text", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["decision_id"], ["decisions.id"], name=op.f("fk_notices_decision_id_decisions")
+        ),
+        sa.ForeignKeyConstraint(
+            ["notifier_user_id"], ["users.id"], name=op.f("fk_notices_notifier_user_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["resolved_by_id"], ["users.id"], name=op.f("fk_notices_resolved_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["trusted_flagger_id"],
+            ["trusted_flaggers.id"],
+            name=op.f("fk_notices_trusted_flagger_id_trusted_flaggers"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notices")),
+    )
+    with op.batch_alter_table("notices", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_notices_state_priority", ["state", "priority", "id"], unique=False
+        )
+
+    op.create_table(
         "post_restrictions",
         sa.Column("post_id", sa.Integer(), nullable=False),
         sa.Column("action", sa.String(length=24), nullable=False),
@@ -113,14 +177,57 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("post_id", name=op.f("pk_post_restrictions")),
     )
+    op.create_table(
+        "appeals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("decision_id", sa.Integer(), nullable=True),
+        sa.Column("notice_id", sa.Integer(), nullable=True),
+        sa.Column("appellant_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("created_at", parvis.storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", parvis.storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("outcome_decision_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["appellant_id"], ["users.id"], name=op.f("fk_appeals_appellant_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["users.id"], name=op.f("fk_appeals_decided_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["decision_id"], ["decisions.id"], name=op.f("fk_appeals_decision_id_decisions")
+        ),
+        sa.ForeignKeyConstraint(
+            ["notice_id"], ["notices.id"], name=op.f("fk_appeals_notice_id_notices")
+        ),
+        sa.ForeignKeyConstraint(
+            ["outcome_decision_id"],
+            ["decisions.id"],
+            name=op.f("fk_appeals_outcome_decision_id_decisions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_appeals")),
+    )
+    with op.batch_alter_table("appeals", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_appeals_decision_id"), ["decision_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("appeals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_appeals_decision_id"))
+
+    op.drop_table("appeals")
     op.drop_table("post_restrictions")
+    with op.batch_alter_table("notices", schema=None) as batch_op:
+        batch_op.drop_index("ix_notices_state_priority")
+
+    op.drop_table("notices")
     op.drop_table("blocked_links")
     op.drop_table("account_restrictions")
+    op.drop_table("trusted_flaggers")
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.drop_index("ix_decisions_subject")
         batch_op.drop_index("ix_decisions_state_ends")

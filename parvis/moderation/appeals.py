@@ -1,0 +1,119 @@
+"""Internal complaints (DSA Art. 20): the affected member appeals within six months; someone
+other than the original decider decides; every outcome is itself a decision."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parvis.accounts.models import User
+from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from parvis.moderation import decisions
+from parvis.moderation.decisions import DecisionRequest
+from parvis.moderation.models import (
+    Action,
+    Appeal,
+    AppealState,
+    Automation,
+    Decision,
+    DecisionState,
+    Source,
+    SubjectType,
+)
+from parvis.moderation.reasons import RuleInfo
+from parvis.storage.base import utcnow
+
+APPEAL_WINDOW = timedelta(days=183)  # six months
+
+
+def file_appeal(session: Session, appellant: User, decision_id: int, reason: str) -> Appeal:
+    """Appeal a decision that affected the appellant, within six months of it."""
+    decision = session.get(Decision, decision_id)
+    if decision is None or decision.state == DecisionState.PROPOSED.value:
+        raise NotFound("No such decision.")
+    if decision.affected_user_id != appellant.id:
+        raise PermissionDenied("Only the member a decision affected can appeal it.")
+    if utcnow() - decision.created_at > APPEAL_WINDOW:
+        raise InvalidInput("The six months for appealing this decision have passed.")
+    if decision.state not in (DecisionState.IN_EFFECT.value, DecisionState.EXPIRED.value):
+        raise InvalidInput("This decision was already replaced by a later one.")
+    if not 10 <= len(reason.strip()) <= 5000:
+        raise InvalidInput("Explain why the decision is wrong (10 to 5000 characters).", "reason")
+    open_appeal = session.scalar(
+        select(Appeal).where(
+            Appeal.decision_id == decision.id, Appeal.state == AppealState.OPEN.value
+        )
+    )
+    if open_appeal is not None:
+        raise Conflict(f"Appeal #{open_appeal.id} against this decision is already open.")
+    appeal = Appeal(decision_id=decision.id, appellant_id=appellant.id, reason=reason.strip())
+    session.add(appeal)
+    session.flush()
+    return appeal
+
+
+def decide_appeal(
+    session: Session,
+    appeal_id: int,
+    moderator: User,
+    rule: RuleInfo,
+    *,
+    outcome: AppealState,
+    facts: str,
+    new_action: Action | None = None,
+) -> Decision:
+    """Uphold, reverse or modify the appealed decision, by a moderator who did not take it.
+
+    Reversal restores the content or account at once. The outcome is recorded as a new decision
+    that supersedes the original, with its own statement of reasons.
+    """
+    if not moderator.is_moderator:
+        raise PermissionDenied("Only moderators decide appeals.")
+    appeal = session.get(Appeal, appeal_id)
+    if appeal is None or appeal.decision_id is None:
+        raise NotFound("No such appeal.")
+    if appeal.state != AppealState.OPEN.value:
+        raise InvalidInput(f"Appeal #{appeal.id} was already decided ({appeal.state}).")
+    original = session.get_one(Decision, appeal.decision_id)
+    if original.decided_by_id == moderator.id:
+        raise PermissionDenied(
+            "You took the appealed decision; another moderator must decide the appeal."
+        )
+    if outcome == AppealState.OPEN:
+        raise InvalidInput("Choose an outcome: upheld, reversed or modified.", "outcome")
+    if rule.id != original.rule_id and outcome != AppealState.MODIFIED:
+        raise InvalidInput("Upholding or reversing cites the original decision's rule.", "rule")
+    if outcome == AppealState.REVERSED:
+        action = Action.RESTORE
+    elif outcome == AppealState.UPHELD:
+        action = Action(original.action)
+    else:
+        if new_action is None or new_action == Action(original.action):
+            raise InvalidInput("A modified decision needs a different action.", "action")
+        action = new_action
+    remaining = original.ends_at - utcnow() if original.ends_at else None
+    outcome_decision = decisions.decide(
+        session,
+        DecisionRequest(
+            subject_type=SubjectType(original.subject_type),
+            subject_key=original.subject_key,
+            action=action,
+            rule=rule,
+            facts=facts,
+            source=Source(original.source),
+            automated_detection=original.automated_detection,
+            automated_decision=Automation.NOT_AUTOMATED,
+            decided_by_id=moderator.id,
+            duration=remaining if remaining and remaining > timedelta(0) else None,
+            features=tuple(f for f in original.features.split(",") if f),
+            territorial_scope=original.territorial_scope.split(),
+            supersedes_id=original.id,
+        ),
+    )
+    appeal.state = outcome.value
+    appeal.decided_at = utcnow()
+    appeal.decided_by_id = moderator.id
+    appeal.outcome_decision_id = outcome_decision.id
+    return outcome_decision
