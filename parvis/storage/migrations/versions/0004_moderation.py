@@ -1,7 +1,7 @@
 """moderation: decisions, effects, notices, appeals
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22 23:08:39.238783
 """
 
@@ -14,7 +14,7 @@ import parvis.storage.base
 
 
 revision: str = "0004"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

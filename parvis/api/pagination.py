@@ -1,0 +1,54 @@
+"""Mastodon-style keyset pagination: query parameters in, `Link` header out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+from urllib.parse import urlencode
+
+from fastapi import Query
+from starlette.requests import Request
+from starlette.responses import Response
+
+from parvis.social.feeds import MAX_LIMIT, PageQuery
+
+
+class HasId(Protocol):
+    """Anything with an integer id (posts, notifications, accounts)."""
+
+    id: int
+
+
+def page_params(
+    max_id: str | None = Query(None, description="Return results older than this id."),
+    since_id: str | None = Query(None, description="Return results newer than this id."),
+    min_id: str | None = Query(None, description="Return results immediately newer than this id."),
+    limit: int = Query(20, ge=1, le=MAX_LIMIT, description="Maximum number of results."),
+) -> PageQuery:
+    """Parse pagination parameters (ids are strings in Mastodon's API)."""
+
+    def as_int(value: str | None) -> int | None:
+        if value is None or value == "":
+            return None
+        if not value.isdigit():
+            from parvis.errors import InvalidInput
+
+            raise InvalidInput(f"Invalid id '{value}': ids are digit strings.")
+        return int(value)
+
+    return PageQuery(as_int(max_id), as_int(since_id), as_int(min_id), limit)
+
+
+def link_header(request: Request, response: Response, items: Sequence[HasId]) -> None:
+    """Add `Link: <...max_id=>; rel="next", <...min_id=>; rel="prev"` for a non-empty page."""
+    if not items:
+        return
+    base = str(request.url.replace(query=""))
+    kept = {
+        k: v
+        for k, v in request.query_params.multi_items()
+        if k not in ("max_id", "min_id", "since_id")
+    }
+    newer = urlencode({**kept, "min_id": str(items[0].id)})
+    older = urlencode({**kept, "max_id": str(items[-1].id)})
+    response.headers["Link"] = f'<{base}?{older}>; rel="next", <{base}?{newer}>; rel="prev"'

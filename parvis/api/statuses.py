@@ -1,0 +1,277 @@
+"""Statuses: create (idempotent), read, edit, delete, context, history, votes, reposts, saves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, Response
+
+from parvis.accounts.models import User
+from parvis.api import entities
+from parvis.api.auth import Caller, caller, optional_caller
+from parvis.api.models import IdempotencyKey
+from parvis.api.pagination import link_header, page_params
+from parvis.api.params import Params, read_params
+from parvis.errors import InvalidInput, NotFound
+from parvis.runtime import Runtime, get_runtime
+from parvis.social import feeds, posts
+from parvis.social.feeds import PageQuery
+from parvis.social.models import Post, PostKind
+from parvis.social.posts import PostDraft
+from parvis.social.views import build_view, build_views
+from parvis.social.visibility import ANONYMOUS, Viewer, load_viewer
+
+router = APIRouter(prefix="/api/v1", tags=["statuses"])
+
+
+def _post_id(value: str) -> int:
+    if not value.isdigit():
+        raise NotFound("Record not found")
+    return int(value)
+
+
+def _viewer(session: Session, who: Caller | None) -> Viewer:
+    return load_viewer(session, who.user.id) if who and who.user else ANONYMOUS
+
+
+def _draft(params: Params) -> PostDraft:
+    if any(key.startswith("poll") for key in params.values):
+        raise InvalidInput("Polls are not supported on this server.", "poll")
+    return PostDraft(
+        body=params.get("status"),
+        spoiler_text=params.get("spoiler_text"),
+        sensitive=params.boolean("sensitive"),
+        in_reply_to_id=params.integer("in_reply_to_id"),
+        quote_of_id=params.integer("quote_id"),
+        attachment_ids=[int(i) for i in params.list("media_ids") if i.isdigit()],
+        language=params.get("language") or None,
+        visibility=params.get("visibility") or "public",
+        title=params.get("title"),
+        kind=PostKind.ARTICLE if params.get("kind") == "article" else PostKind.POST,
+    )
+
+
+@router.post("/statuses")
+async def create_status(
+    request: Request, who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
+) -> dict[str, Any]:
+    """Publish a status. A repeated Idempotency-Key returns the status created the first time."""
+    user = who.member("write:statuses")
+    params = await read_params(request)
+    key = request.headers.get("idempotency-key", "")[:200]
+
+    def work() -> dict[str, Any]:
+        with runtime.db.session() as session:
+            if key:
+                seen = session.get(IdempotencyKey, (user.id, key))
+                if seen is not None:
+                    post = session.get_one(Post, seen.post_id)
+                    return entities.status(
+                        build_view(session, _viewer(session, who), post), runtime.settings
+                    )
+            me = session.get_one(User, user.id)
+            post = posts.create_post(session, runtime.settings, me, _draft(params))
+            if key:
+                session.add(IdempotencyKey(user_id=user.id, key=key, post_id=post.id))
+            session.flush()
+            return entities.status(
+                build_view(session, _viewer(session, who), post), runtime.settings
+            )
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/statuses/{status_id}")
+def get_status(
+    status_id: str,
+    who: Caller | None = Depends(optional_caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> dict[str, Any]:
+    """One status (404 when deleted or hidden by a block)."""
+    with runtime.db.session() as session:
+        viewer = _viewer(session, who)
+        post = posts.get_visible_post(session, viewer, _post_id(status_id))
+        return entities.status(build_view(session, viewer, post), runtime.settings)
+
+
+@router.put("/statuses/{status_id}")
+async def edit_status(
+    request: Request,
+    status_id: str,
+    who: Caller = Depends(caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> dict[str, Any]:
+    """Edit one's own status; the previous version goes to its history."""
+    user = who.member("write:statuses")
+    params = await read_params(request)
+
+    def work() -> dict[str, Any]:
+        with runtime.db.session() as session:
+            me = session.get_one(User, user.id)
+            post = posts.edit_post(
+                session, runtime.settings, me, _post_id(status_id), _draft(params)
+            )
+            return entities.status(
+                build_view(session, _viewer(session, who), post), runtime.settings
+            )
+
+    return await run_in_threadpool(work)
+
+
+@router.delete("/statuses/{status_id}")
+def delete_status(
+    status_id: str, who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
+) -> dict[str, Any]:
+    """Delete one's own status; returns it with its source text, as Mastodon does."""
+    user = who.member("write:statuses")
+    with runtime.db.session() as session:
+        viewer = _viewer(session, who)
+        post = posts.get_visible_post(session, viewer, _post_id(status_id))
+        entity = entities.status(build_view(session, viewer, post), runtime.settings)
+        posts.delete_post(session, session.get_one(User, user.id), post.id)
+        entity["text"] = post.body_source
+        return entity
+
+
+@router.get("/statuses/{status_id}/context")
+def context(
+    status_id: str,
+    who: Caller | None = Depends(optional_caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> dict[str, Any]:
+    """Ancestors and descendants of a status."""
+    with runtime.db.session() as session:
+        viewer = _viewer(session, who)
+        post = posts.get_visible_post(session, viewer, _post_id(status_id))
+        thread = feeds.thread(session, viewer, post)
+        ancestors = [p for p in thread.ancestors if p.deleted_at is None]
+        descendants = [p for p, _ in thread.descendants if p.deleted_at is None]
+        views = build_views(session, viewer, ancestors + descendants)
+        settings = runtime.settings
+        return {
+            "ancestors": [entities.status(v, settings) for v in views[: len(ancestors)]],
+            "descendants": [entities.status(v, settings) for v in views[len(ancestors) :]],
+        }
+
+
+@router.get("/statuses/{status_id}/history")
+def history(
+    status_id: str,
+    who: Caller | None = Depends(optional_caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> list[dict[str, Any]]:
+    """Every version of a status, oldest first (StatusEdit entities)."""
+    with runtime.db.session() as session:
+        viewer = _viewer(session, who)
+        post = posts.get_visible_post(session, viewer, _post_id(status_id))
+        view = build_view(session, viewer, post)
+        account = entities.account(view.author, runtime.settings)
+        versions: list[dict[str, Any]] = [
+            {
+                "content": r.body_html,
+                "spoiler_text": r.spoiler_text,
+                "sensitive": False,
+                "created_at": entities.iso(r.created_at),
+                "account": account,
+                "media_attachments": [],
+                "emojis": [],
+            }
+            for r in posts.revisions(session, post.id)
+        ]
+        versions.append(
+            {
+                "content": post.body_html,
+                "spoiler_text": post.spoiler_text,
+                "sensitive": post.sensitive,
+                "created_at": entities.iso(post.edited_at or post.created_at),
+                "account": account,
+                "media_attachments": [],
+                "emojis": [],
+            }
+        )
+        return versions
+
+
+@router.get("/statuses/{status_id}/source")
+def source(
+    status_id: str, who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
+) -> dict[str, Any]:
+    """The Markdown source of one's own status, for editing."""
+    user = who.member("read:statuses")
+    with runtime.db.session() as session:
+        post = posts.get_visible_post(session, _viewer(session, who), _post_id(status_id))
+        if post.author_id != user.id:
+            raise NotFound("Record not found")
+        return {"id": str(post.id), "text": post.body_source, "spoiler_text": post.spoiler_text}
+
+
+def _action(runtime: Runtime, who: Caller, status_id: str, action: str) -> dict[str, Any]:
+    scope = (
+        "write:bookmarks"
+        if "bookmark" in action
+        else "write:favourites"
+        if "favourite" in action
+        else "write:statuses"
+    )
+    user = who.member(scope)
+    with runtime.db.session() as session:
+        me = session.get_one(User, user.id)
+        viewer = _viewer(session, who)
+        post_id = _post_id(status_id)
+        posts.get_visible_post(session, viewer, post_id)
+        result: Post
+        if action == "favourite":
+            result = posts.vote(session, me, post_id, 1)
+        elif action == "unfavourite":
+            current = build_view(session, viewer, posts.get_post(session, post_id)).my_vote
+            result = (
+                posts.vote(session, me, post_id, 0)
+                if current == 1
+                else posts.get_post(session, post_id)
+            )
+        elif action == "reblog":
+            result = posts.repost(session, me, post_id)
+        elif action == "unreblog":
+            result = posts.unrepost(session, me, post_id)
+        elif action in ("bookmark", "unbookmark"):
+            result = posts.bookmark(session, me, post_id, on=action == "bookmark")
+        else:
+            raise NotFound("Record not found")
+        session.flush()
+        return entities.status(
+            build_view(session, viewer, session.get_one(Post, result.id)), runtime.settings
+        )
+
+
+@router.post("/statuses/{status_id}/{action}")
+def status_action(
+    status_id: str,
+    action: str,
+    who: Caller = Depends(caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> dict[str, Any]:
+    """favourite (= up-vote), unfavourite, reblog, unreblog, bookmark, unbookmark."""
+    if action not in ("favourite", "unfavourite", "reblog", "unreblog", "bookmark", "unbookmark"):
+        raise NotFound("Record not found")
+    return _action(runtime, who, status_id, action)
+
+
+@router.get("/bookmarks")
+def bookmarks(
+    request: Request,
+    page: PageQuery = Depends(page_params),
+    who: Caller = Depends(caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """The member's bookmarked statuses."""
+    who.member("read:bookmarks")
+    with runtime.db.session() as session:
+        viewer = _viewer(session, who)
+        rows = feeds.bookmarks(session, viewer, page)
+        body = [entities.status(v, runtime.settings) for v in build_views(session, viewer, rows)]
+    response = JSONResponse(body)
+    link_header(request, response, rows)
+    return response
