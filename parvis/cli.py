@@ -65,7 +65,9 @@ def serve(
         summary = load_demo(runtime)
         typer.echo(summary)
     runtime.db.dispose()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     shown_host = f"[{host}]" if ":" in host else host
     typer.echo(
         f"Parvis is running at http://{shown_host}:{port}/  (database: {_safe_url(settings)})"

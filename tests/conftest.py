@@ -99,9 +99,11 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 
 @pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    """The ASGI application on the test database."""
-    return create_app(settings, migrate_on_start=False)
+def app(settings: Settings) -> Iterator[FastAPI]:
+    """The ASGI application on the test database (its connections closed afterwards)."""
+    application = create_app(settings, migrate_on_start=False)
+    yield application
+    application.state.runtime.db.dispose()
 
 
 @pytest.fixture

@@ -84,8 +84,8 @@ def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list
     bookmarked: set[int] = set()
     if viewer.user_id is not None:
         votes = {
-            post_id: value
-            for post_id, value in session.execute(
+            row[0]: row[1]
+            for row in session.execute(
                 select(Vote.post_id, Vote.value).where(
                     Vote.user_id == viewer.user_id, Vote.post_id.in_(ids)
                 )
