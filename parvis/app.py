@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if migrate_on_start:
             migrate.upgrade(runtime.db.engine)
+            migrate.optimize(runtime.db.engine)
         yield
         runtime.db.dispose()
 

@@ -33,7 +33,10 @@ class Runtime:
         return Services(settings=self.settings, mailer=self.mailer)
 
 
-def get_runtime(connection: HTTPConnection) -> Runtime:
-    """The runtime of the app serving this request (a FastAPI dependency)."""
+async def get_runtime(connection: HTTPConnection) -> Runtime:
+    """The runtime of the app serving this request (a FastAPI dependency).
+
+    Async so FastAPI does not hop to a worker thread for it (sync dependencies each cost one).
+    """
     runtime: Runtime = connection.app.state.runtime
     return runtime

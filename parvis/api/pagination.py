@@ -19,7 +19,7 @@ class HasId(Protocol):
     id: int
 
 
-def page_params(
+async def page_params(
     max_id: str | None = Query(None, description="Return results older than this id."),
     since_id: str | None = Query(None, description="Return results newer than this id."),
     min_id: str | None = Query(None, description="Return results immediately newer than this id."),

@@ -39,7 +39,9 @@ class Post(Base):
         Index("ix_posts_author_id_id", "author_id", "id"),
         Index("ix_posts_in_reply_to_id", "in_reply_to_id"),
         Index("ix_posts_thread_root_id", "thread_root_id"),
-        Index("ix_posts_reblog_of_id", "reblog_of_id"),
+        # (reblog_of_id, author_id): "has this member reposted these posts?" must not fall back
+        # to scanning a prolific member's whole history.
+        Index("ix_posts_reblog_of_id_author_id", "reblog_of_id", "author_id"),
         Index("ix_posts_quote_of_id", "quote_of_id"),
         Index("ix_posts_kind_id", "kind", "id"),
     )

@@ -27,6 +27,13 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
         command.upgrade(config, revision)
 
 
+def optimize(engine: Engine) -> None:
+    """Let SQLite refresh its planner statistics where they are stale (cheap; run at start)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA optimize=0x10002")
+
+
 def is_empty(engine: Engine) -> bool:
     """True when the database has no members yet (fresh install)."""
     from sqlalchemy import text
