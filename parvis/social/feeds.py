@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, literal_column, or_, select
+from sqlalchemy import Integer, Select, func, literal_column, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnClause
 
 from parvis.accounts.models import User
 from parvis.social.models import Follow, Post, PostKind, PostTag
@@ -118,7 +119,7 @@ def home(session: Session, viewer: Viewer, page: PageQuery) -> list[Post]:
     if session.get_bind().dialect.name == "sqlite" and _prefer_id_scan(session, me):
         # Dense follow graph: walking the primary key backwards finds a page within a few
         # hundred rows; the unary plus stops SQLite from using the author index instead.
-        author = literal_column("+posts.author_id")
+        author: ColumnClause[int] = literal_column("+posts.author_id", Integer)
         base = base.where(or_(author.in_(followed), author == me))
     else:
         base = base.where(or_(Post.author_id.in_(followed), Post.author_id == me))
