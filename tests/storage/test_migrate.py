@@ -31,3 +31,21 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
     engine.dispose()
+
+
+def test_migrations_match_the_models(tmp_path: Path) -> None:
+    """A model change without its migration fails here (run `parvis db revision`)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = make_engine(Settings(data_dir=tmp_path))
+    migrate.upgrade(engine)
+
+    def include(obj: object, name: str | None, kind: str, reflected: bool, other: object) -> bool:
+        return not (name or "").startswith(("posts_fts", "ix_posts_search"))
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"include_object": include})
+        differences = compare_metadata(context, metadata)
+    engine.dispose()
+    assert differences == [], f"models and migrations differ: {differences}"
