@@ -93,6 +93,12 @@ def status(view: PostView, settings: Settings) -> dict[str, Any]:
     else:
         original = None
         content, spoiler, sensitive = post.body_html, post.spoiler_text, post.sensitive
+        if view.restriction is not None and view.restriction.interstitial:
+            # Mastodon clients hide sensitive content behind its spoiler text: the same effect.
+            sensitive = True
+            spoiler = f"Warning under the rule '{view.restriction.rule_id}'" + (
+                f": {spoiler}" if spoiler else ""
+            )
         if post.kind == "article":
             content = f"<h2>{post.title}</h2>{content}" if post.title else content
     entity: dict[str, Any] = {
@@ -145,6 +151,15 @@ def status(view: PostView, settings: Settings) -> dict[str, Any]:
             "share_count": post.share_count,
             "quote": status(view.quote, settings) if view.quote else None,
             "quote_unavailable": view.quote_unavailable,
+            "moderation": (
+                {
+                    "action": view.restriction.action,
+                    "rule": view.restriction.rule_id,
+                    "decision_id": str(view.restriction.decision_id),
+                }
+                if view.restriction
+                else None
+            ),
         },
     }
     return entity

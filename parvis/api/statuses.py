@@ -152,8 +152,12 @@ def context(
         views = build_views(session, viewer, ancestors + descendants)
         settings = runtime.settings
         return {
-            "ancestors": [entities.status(v, settings) for v in views[: len(ancestors)]],
-            "descendants": [entities.status(v, settings) for v in views[len(ancestors) :]],
+            "ancestors": [
+                entities.status(v, settings) for v in views[: len(ancestors)] if not v.removed
+            ],
+            "descendants": [
+                entities.status(v, settings) for v in views[len(ancestors) :] if not v.removed
+            ],
         }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from parvis.accounts.models import User
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
 from parvis.moderation import dsa
+from parvis.moderation.enforcement import normalise_url
 from parvis.moderation.models import (
     AccountRestriction,
     Action,
@@ -100,6 +101,10 @@ def _check(session: Session, request: DecisionRequest) -> tuple[int | None, Cont
 
 def decide(session: Session, request: DecisionRequest) -> Decision:
     """Record a decision with its statement of reasons and put its effect in force."""
+    if request.subject_type == SubjectType.URL:
+        request.subject_key = normalise_url(request.subject_key)
+    elif request.subject_type == SubjectType.DOMAIN:
+        request.subject_key = request.subject_key.strip().lower().rstrip(".")
     affected_user_id, content = _check(session, request)
     now = utcnow()
     superseded = None

@@ -14,6 +14,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnClause
 
 from parvis.accounts.models import User
+from parvis.moderation.enforcement import (
+    post_restrictions,
+    removed_post_ids,
+    undiscoverable_post_ids,
+)
 from parvis.social.models import Follow, Post, PostKind, PostTag
 from parvis.social.visibility import Viewer, can_see_post
 
@@ -55,9 +60,17 @@ def _collect(
     query: Select[Post],
     page: PageQuery,
     keep: Callable[[Post], bool] | None = None,
+    *,
+    discovery: bool = False,
 ) -> list[Post]:
-    """Run a feed query in rounds until the page is full of posts the viewer may see."""
+    """Run a feed query in rounds until the page is full of posts the viewer may see.
+
+    Posts removed by a moderation decision never appear; `discovery` feeds (public, tags,
+    articles) also leave out demoted posts.
+    """
     page = page.clamped()
+    hidden = undiscoverable_post_ids() if discovery else removed_post_ids()
+    query = query.where(Post.id.not_in(hidden))
     query, ascending = _paginate(query, page)
     # Most rows pass the filters (hidden authors are excluded in SQL), so the first round asks
     # for a few more than a page; later rounds, needed only after heavy filtering, ask for more.
@@ -73,9 +86,20 @@ def _collect(
             break
         last_id = rows[-1].id
         originals = _originals(session, rows)
+        removed_originals = (
+            {
+                post_id
+                for post_id, restriction in post_restrictions(session, originals).items()
+                if restriction.removed
+            }
+            if originals
+            else set()
+        )
         for post in rows:
-            shown = originals.get(post.reblog_of_id, post) if post.reblog_of_id else post
-            if shown.deleted_at is not None:
+            shown = (
+                originals.get(post.reblog_of_id, post) if post.reblog_of_id is not None else post
+            )
+            if shown.deleted_at is not None or shown.id in removed_originals:
                 continue
             if not can_see_post(viewer, post) or not can_see_post(viewer, shown):
                 continue
@@ -92,7 +116,7 @@ def _collect(
     return results
 
 
-def _originals(session: Session, rows: list[Post]) -> dict[int | None, Post]:
+def _originals(session: Session, rows: list[Post]) -> dict[int, Post]:
     ids = {post.reblog_of_id for post in rows if post.reblog_of_id is not None}
     if not ids:
         return {}
@@ -154,7 +178,7 @@ def public(session: Session, viewer: Viewer, page: PageQuery) -> list[Post]:
         Post.in_reply_to_id.is_(None),
         Post.visibility == "public",
     )
-    return _collect(session, viewer, base, page)
+    return _collect(session, viewer, base, page, discovery=True)
 
 
 def profile(
@@ -188,7 +212,7 @@ def tag(session: Session, viewer: Viewer, name: str, page: PageQuery) -> list[Po
     base = select(Post).where(
         Post.id.in_(tagged), Post.deleted_at.is_(None), Post.visibility == "public"
     )
-    return _collect(session, viewer, base, page)
+    return _collect(session, viewer, base, page, discovery=True)
 
 
 def articles(session: Session, viewer: Viewer, page: PageQuery) -> list[Post]:
@@ -196,7 +220,7 @@ def articles(session: Session, viewer: Viewer, page: PageQuery) -> list[Post]:
     base = select(Post).where(
         Post.kind == PostKind.ARTICLE.value, Post.deleted_at.is_(None), Post.visibility == "public"
     )
-    return _collect(session, viewer, base, page)
+    return _collect(session, viewer, base, page, discovery=True)
 
 
 def bookmarks(session: Session, viewer: Viewer, page: PageQuery) -> list[Post]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from parvis.accounts.models import User
 from parvis.config import Settings
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
+from parvis.moderation import enforcement
 from parvis.social import search
 from parvis.social.graph import is_blocked_either_way
 from parvis.social.markup import render
@@ -60,12 +61,21 @@ def get_post(session: Session, post_id: int) -> Post:
 
 
 def get_visible_post(session: Session, viewer: Viewer, post_id: int) -> Post:
-    """A post the viewer may see; deleted, blocked or unknown posts are all NotFound."""
+    """A post the viewer may see; deleted, blocked, removed or unknown posts are NotFound.
+
+    A post removed by a moderation decision says so, naming the rule and the decision.
+    """
     post = session.get(Post, post_id)
     if post is None or post.deleted_at is not None:
         raise NotFound("No such post.")
     if post.author_id in viewer.blocked_ids:
         raise NotFound("No such post.")
+    restriction = enforcement.post_restrictions(session, [post.id]).get(post.id)
+    if restriction is not None and restriction.removed:
+        raise NotFound(
+            f"This post was removed under the rule '{restriction.rule_id}' "
+            f"(decision {restriction.decision_id})."
+        )
     return post
 
 
@@ -172,6 +182,14 @@ def create_post(session: Session, settings: Settings, author: User, draft: PostD
         else None
     )
     rendered = render(draft.body.strip(), article=draft.kind == PostKind.ARTICLE)
+    enforcement.check_may_post(
+        session,
+        author.id,
+        links=rendered.links,
+        media=bool(draft.attachment_ids),
+        reply=parent is not None,
+    )
+    enforcement.check_links_allowed(session, rendered.links)
     now = utcnow()
     post = Post(
         author_id=author.id,
@@ -249,6 +267,14 @@ def edit_post(
         )
     )
     rendered = render(draft.body.strip(), article=post.kind == PostKind.ARTICLE.value)
+    enforcement.check_may_post(
+        session,
+        actor.id,
+        links=rendered.links,
+        media=bool(draft.attachment_ids),
+        reply=post.in_reply_to_id is not None,
+    )
+    enforcement.check_links_allowed(session, rendered.links)
     post.title = draft.title.strip()
     post.body_source = draft.body.strip()
     post.body_html = rendered.html
@@ -309,6 +335,7 @@ def delete_post(session: Session, actor: User, post_id: int) -> Post:
 def repost(session: Session, actor: User, post_id: int) -> Post:
     """Share a post to one's followers (idempotent); returns the repost row."""
     _check_can_write(actor)
+    enforcement.check_may_post(session, actor.id, links=[], media=False, reply=False)
     original = _target(session, actor, post_id, "reposting")
     existing = session.scalar(
         select(Post).where(

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
+from parvis.moderation.enforcement import undiscoverable_post_ids
 from parvis.social.markup import plain_text
 from parvis.social.models import Post, PostTag
 from parvis.social.visibility import Viewer, can_see_post
@@ -90,7 +91,13 @@ def search_posts(
             break
         position += len(ids)
         posts = session.scalars(
-            select(Post).where(Post.id.in_(ids), Post.deleted_at.is_(None)).order_by(Post.id.desc())
+            select(Post)
+            .where(
+                Post.id.in_(ids),
+                Post.deleted_at.is_(None),
+                Post.id.not_in(undiscoverable_post_ids()),
+            )
+            .order_by(Post.id.desc())
         ).all()
         for post in posts:
             if post.reblog_of_id is None and can_see_post(viewer, post):

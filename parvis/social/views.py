@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
+from parvis.moderation.enforcement import Restriction, post_restrictions
 from parvis.social.models import Attachment, Bookmark, Mention, Post, PostTag, Vote
 from parvis.social.visibility import Viewer, can_see_post
 
@@ -35,6 +36,8 @@ class PostView:
     reblogged: bool = False
     bookmarked: bool = False
     in_reply_to_author: User | None = None
+    # A moderation restriction in force (label, interstitial, demotion, removal), if any.
+    restriction: Restriction | None = None
 
     @property
     def shown(self) -> PostView:
@@ -43,8 +46,13 @@ class PostView:
 
     @property
     def deleted(self) -> bool:
-        """True for a tombstone."""
+        """True for a tombstone (deleted by its author)."""
         return self.post.deleted_at is not None
+
+    @property
+    def removed(self) -> bool:
+        """True when a moderation decision removed the post (shown as a tombstone with the rule)."""
+        return self.restriction is not None and self.restriction.removed
 
 
 def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list[PostView]:
@@ -59,6 +67,7 @@ def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list
     quote_ids = {p.quote_of_id for p in list(all_posts.values()) if p.quote_of_id is not None}
     _load_posts(session, quote_ids - all_posts.keys(), all_posts)
     ids = list(all_posts)
+    restrictions = post_restrictions(session, ids)
     user_ids = {p.author_id for p in all_posts.values()} | {
         p.in_reply_to_account_id for p in all_posts.values() if p.in_reply_to_account_id
     }
@@ -119,12 +128,19 @@ def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list
             reblogged=post.id in reblogged,
             bookmarked=post.id in bookmarked,
             in_reply_to_author=users.get(post.in_reply_to_account_id or 0),
+            restriction=restrictions.get(post.id),
         )
         if post.reblog_of_id and post.reblog_of_id in all_posts:
             result.reblog = view(all_posts[post.reblog_of_id], depth)
         if post.quote_of_id and depth == 0:
             quoted = all_posts.get(post.quote_of_id)
-            if quoted is None or quoted.deleted_at is not None or not can_see_post(viewer, quoted):
+            hidden = quoted is None or quoted.deleted_at is not None
+            if (
+                hidden
+                or quoted is None
+                or not can_see_post(viewer, quoted)
+                or (quoted.id in restrictions and restrictions[quoted.id].removed)
+            ):
                 result.quote_unavailable = True
             else:
                 result.quote = view(quoted, depth + 1)

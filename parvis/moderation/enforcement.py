@@ -1,0 +1,146 @@
+"""What decisions in force mean for everyone else: the one place the social core asks
+"is this post restricted?", "may this member post this?" and "may this link be shared?"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from parvis.errors import PermissionDenied
+from parvis.moderation.models import (
+    AccountRestriction,
+    Action,
+    BlockedLink,
+    Decision,
+    PostRestriction,
+)
+from parvis.storage.base import utcnow
+
+HIDDEN_EVERYWHERE = {Action.REMOVE.value}
+HIDDEN_FROM_DISCOVERY = {Action.REMOVE.value, Action.DEMOTE.value}
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """A restriction in force on a post, with what readers are told about it."""
+
+    action: str
+    decision_id: int
+    rule_id: str
+
+    @property
+    def removed(self) -> bool:
+        """Removed posts show as a tombstone naming the rule."""
+        return self.action in HIDDEN_EVERYWHERE
+
+    @property
+    def interstitial(self) -> bool:
+        """The post is shown only after a click-through warning."""
+        return self.action == Action.INTERSTITIAL.value
+
+    @property
+    def labelled(self) -> bool:
+        """The post carries a label naming the rule."""
+        return self.action == Action.LABEL.value
+
+
+def post_restrictions(session: Session, post_ids: Iterable[int]) -> dict[int, Restriction]:
+    """Restrictions in force on these posts (expired ones are ignored even before cleanup)."""
+    ids = list(post_ids)
+    if not ids:
+        return {}
+    now = utcnow()
+    rows = session.execute(
+        select(PostRestriction.post_id, PostRestriction.action, PostRestriction.decision_id,
+               PostRestriction.ends_at, Decision.rule_id)
+        .join(Decision, Decision.id == PostRestriction.decision_id)
+        .where(PostRestriction.post_id.in_(ids))
+    )  # fmt: skip
+    return {
+        post_id: Restriction(action, decision_id, rule_id)
+        for post_id, action, decision_id, ends_at, rule_id in rows
+        if ends_at is None or ends_at > now
+    }
+
+
+def removed_post_ids() -> Select[int]:
+    """Sub-select of posts removed by a decision, for feed and search queries."""
+    return select(PostRestriction.post_id).where(PostRestriction.action.in_(HIDDEN_EVERYWHERE))
+
+
+def undiscoverable_post_ids() -> Select[int]:
+    """Sub-select of posts kept out of public feeds, tags and search (removed or demoted)."""
+    return select(PostRestriction.post_id).where(PostRestriction.action.in_(HIDDEN_FROM_DISCOVERY))
+
+
+def account_restriction(session: Session, user_id: int) -> AccountRestriction | None:
+    """The account restriction in force, if any."""
+    row = session.get(AccountRestriction, user_id)
+    if row is None or (row.ends_at is not None and row.ends_at <= utcnow()):
+        return None
+    return row
+
+
+def check_may_post(
+    session: Session, user_id: int, *, links: list[str], media: bool, reply: bool
+) -> None:
+    """Refuse a post the author's account restrictions forbid, naming the decision and its end."""
+    row = account_restriction(session, user_id)
+    if row is None:
+        return
+    until = f" until {row.ends_at:%Y-%m-%d %H:%M} UTC" if row.ends_at else ""
+    reason = f"(decision {row.decision_id}; you can appeal it)"
+    if row.action in (Action.SUSPEND.value, Action.TERMINATE.value):
+        state = "suspended" if row.action == Action.SUSPEND.value else "terminated"
+        raise PermissionDenied(f"Your account is {state}{until} {reason}.")
+    features = set(row.features.split(","))
+    if "posting" in features:
+        raise PermissionDenied(f"Posting is restricted on your account{until} {reason}.")
+    if "links" in features and links:
+        raise PermissionDenied(f"Posting links is restricted on your account{until} {reason}.")
+    if "media" in features and media:
+        raise PermissionDenied(f"Attachments are restricted on your account{until} {reason}.")
+    if "replies" in features and reply:
+        raise PermissionDenied(f"Replying is restricted on your account{until} {reason}.")
+
+
+def link_keys(url: str) -> list[str]:
+    """The block-list keys a link matches: its normalised URL and its host and parent domains."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().rstrip(".")
+    path = parts.path or "/"
+    keys = [
+        f"url:{parts.scheme.lower()}://{host}{path}" + (f"?{parts.query}" if parts.query else "")
+    ]
+    labels = host.split(".")
+    keys += [f"domain:{'.'.join(labels[i:])}" for i in range(len(labels) - 1)]
+    return keys
+
+
+def normalise_url(url: str) -> str:
+    """The form under which a URL is blocked and matched (lower-case scheme and host)."""
+    return link_keys(url)[0].removeprefix("url:")
+
+
+def check_links_allowed(session: Session, links: list[str]) -> None:
+    """Refuse a post containing a link whose sharing is blocked by a decision."""
+    if not links:
+        return
+    keys = {key: url for url in links for key in link_keys(url)}
+    now = utcnow()
+    rows = session.execute(
+        select(BlockedLink.key, BlockedLink.ends_at, Decision.id, Decision.rule_id)
+        .join(Decision, Decision.id == BlockedLink.decision_id)
+        .where(BlockedLink.key.in_(list(keys)))
+    ).all()
+    for key, ends_at, decision_id, rule_id in rows:
+        if ends_at is None or ends_at > now:
+            raise PermissionDenied(
+                f"The link {keys[key]} cannot be shared here: its sharing is blocked under the "
+                f"rule '{rule_id}' (decision {decision_id}). The rest of your text is unchanged; "
+                "remove the link to post it."
+            )
