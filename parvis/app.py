@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from parvis import __version__
 from parvis.config import Settings, load_settings
 from parvis.errors import ParvisError, RateLimited
+from parvis.moderation import publication
 from parvis.runtime import Runtime
 from parvis.shield.body_limit import BodySizeLimit
 from parvis.storage import migrate
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         if migrate_on_start:
             migrate.upgrade(runtime.db.engine)
             migrate.optimize(runtime.db.engine)
+            with runtime.db.session() as session:
+                publication.ensure_default(session)
         yield
         runtime.db.dispose()
 

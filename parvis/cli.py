@@ -12,6 +12,7 @@ import typer
 from parvis.accounts.models import Role
 from parvis.config import Settings, load_settings
 from parvis.errors import ParvisError
+from parvis.moderation.cli import rules_app
 
 app = typer.Typer(
     help="Parvis: a public square with known rules.",
@@ -25,6 +26,7 @@ admin_app = typer.Typer(help="Instance administration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(admin_app, name="admin")
+app.add_typer(rules_app, name="rules")
 
 
 def _fail(message: str) -> None:

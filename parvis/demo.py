@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from parvis.accounts import passwords
 from parvis.accounts.models import Role, User
+from parvis.moderation import publication
 from parvis.runtime import Runtime
 from parvis.social import graph, posts
 from parvis.social.models import PostKind
@@ -43,6 +44,7 @@ def load_demo(runtime: Runtime) -> str:
     settings = runtime.settings
     password_hash = passwords.hash_password(DEMO_PASSWORD)
     with runtime.db.session() as session:
+        publication.ensure_default(session)
         people = {}
         for username, display, role, bio in PEOPLE:
             user = _user(username, display, role, bio, password_hash)

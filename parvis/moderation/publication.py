@@ -1,0 +1,70 @@
+"""Publishing rulebook versions: validated, numbered upwards, immutable once stored."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from parvis.accounts.models import User
+from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from parvis.moderation.models import RulebookVersion
+from parvis.moderation.rulebook import Rulebook, RulebookError, default_rulebook_text, load_rulebook
+
+
+def publish(session: Session, text: str, publisher: User | None) -> RulebookVersion:
+    """Store a new rulebook version; its number must follow the current one."""
+    if publisher is not None and not publisher.is_admin:
+        raise PermissionDenied("Only admins publish rulebook versions.")
+    try:
+        rulebook = load_rulebook(text)
+    except RulebookError as exc:
+        raise InvalidInput("The rulebook is not valid: " + str(exc), "rulebook") from exc
+    current = session.scalar(select(func.max(RulebookVersion.version))) or 0
+    if rulebook.version != current + 1:
+        raise Conflict(
+            f"This file is version {rulebook.version}, but the next version must be "
+            f"{current + 1} (published versions never change; publish a new one)."
+        )
+    row = RulebookVersion(
+        version=rulebook.version,
+        title=rulebook.title,
+        content=text,
+        content_hash=rulebook.content_hash,
+        published_by_id=publisher.id if publisher else None,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def ensure_default(session: Session) -> None:
+    """Publish the shipped rulebook as version 1 on a fresh instance."""
+    if session.scalar(select(func.count()).select_from(RulebookVersion)) == 0:
+        publish(session, default_rulebook_text(), None)
+
+
+def versions(session: Session) -> list[RulebookVersion]:
+    """Every published version, newest first."""
+    return list(session.scalars(select(RulebookVersion).order_by(RulebookVersion.version.desc())))
+
+
+def get_version(session: Session, version: int | None = None) -> RulebookVersion:
+    """One published version (the current one when `version` is None)."""
+    if version is None:
+        version = session.scalar(select(func.max(RulebookVersion.version)))
+    row = session.get(RulebookVersion, version) if version is not None else None
+    if row is None:
+        raise NotFound("No such rulebook version.")
+    return row
+
+
+def parsed(row: RulebookVersion) -> Rulebook:
+    """The parsed rules of a stored version (cached: stored versions never change)."""
+    return _parse(row.content)
+
+
+@lru_cache(maxsize=32)
+def _parse(text: str) -> Rulebook:
+    return load_rulebook(text)

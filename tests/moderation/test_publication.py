@@ -1,0 +1,80 @@
+"""Publishing rulebook versions: admins only, numbered upwards, never changed."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from parvis.accounts.models import Role, User
+from parvis.cli import app as cli
+from parvis.errors import Conflict, InvalidInput, PermissionDenied
+from parvis.moderation import publication
+from parvis.moderation.rulebook import default_rulebook_text
+from parvis.runtime import Runtime
+from tests.conftest import MakeUser
+
+VERSION_2 = (
+    default_rulebook_text()
+    .replace("version = 1", "version = 2")
+    .replace(
+        "Do not target a person with repeated abuse", "Do not target anyone with repeated abuse"
+    )
+)
+
+
+def test_versions_are_published_in_order_by_admins(runtime: Runtime, make_user: MakeUser) -> None:
+    admin = make_user("boss", role=Role.ADMIN)
+    member = make_user("member")
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+        publication.ensure_default(session)  # idempotent
+        assert [v.version for v in publication.versions(session)] == [1]
+        with pytest.raises(PermissionDenied):
+            publication.publish(session, VERSION_2, session.get_one(User, member.id))
+        with pytest.raises(Conflict, match="next version must be 2"):
+            publication.publish(session, default_rulebook_text(), session.get_one(User, admin.id))
+        with pytest.raises(InvalidInput, match="not valid"):
+            publication.publish(session, "version = 2", session.get_one(User, admin.id))
+        row = publication.publish(session, VERSION_2, session.get_one(User, admin.id))
+        assert row.published_by_id == admin.id
+    with runtime.db.session() as session:
+        assert publication.get_version(session).version == 2
+        assert publication.get_version(session, 1).content == default_rulebook_text()
+
+
+def test_rules_pages_show_current_version_and_diff(runtime: Runtime, client: TestClient) -> None:
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+        publication.publish(session, VERSION_2, None)
+    page = client.get("/rules").text
+    assert "Version 2" in page
+    assert "(in force)" in page
+    assert "Do not target anyone" in page
+    assert "Doxxing" in page
+    assert "Do not target a person" in client.get("/rules/1").text
+    diff = client.get("/rules/diff?old=1&new=2").text
+    assert '<span class="removed">-' in diff
+    assert '<span class="added">+' in diff
+    assert client.get("/rules/9").status_code == 404
+    assert client.get("/rules/diff?old=1&new=1").status_code == 422
+
+
+def test_cli_check_reports_lines_and_exit_status(tmp_path: object) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    good = folder / "good.toml"
+    good.write_text(default_rulebook_text())
+    bad = folder / "bad.toml"
+    bad.write_text(default_rulebook_text().replace('action = "block_url"', 'action = "ban"'))
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["rules", "check", str(good)])
+    assert ok.exit_code == 0
+    assert "valid rulebook version 1 with 8 rules" in ok.output
+    failed = runner.invoke(cli, ["rules", "check", str(bad)])
+    assert failed.exit_code == 1
+    assert f"{bad}:" in failed.output
+    assert "'action' must be one of" in failed.output
+    missing = runner.invoke(cli, ["rules", "check", str(folder / "nope.toml")])
+    assert missing.exit_code == 2
