@@ -14,7 +14,12 @@ from parvis.social.markup import plain_text
 from parvis.social.models import Attachment, Notification
 from parvis.social.views import PostView
 
-NOTIFICATION_TYPES = {"reply": "mention", "vote": "favourite", "quote": "mention"}
+NOTIFICATION_TYPES = {
+    "reply": "mention",
+    "vote": "favourite",
+    "quote": "mention",
+    "moderation": "moderation_warning",  # Mastodon 4.3's type for moderator actions
+}
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -234,6 +234,8 @@ class NotificationKind(enum.StrEnum):
     FOLLOW = "follow"
     VOTE = "vote"
     REBLOG = "reblog"
+    # A moderation decision affecting the member; links to its statement of reasons.
+    MODERATION = "moderation"
 
 
 class Notification(Base):
@@ -247,6 +249,8 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    # For moderation notifications: the decision whose statement of reasons to read.
+    decision_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -62,7 +62,13 @@ def list_notifications(
     assert viewer.user_id is not None
     query = select(Notification).where(Notification.user_id == viewer.user_id)
     if viewer.hidden_author_ids:
-        query = query.where(Notification.actor_id.not_in(viewer.hidden_author_ids))
+        # A block or mute never hides a moderation decision from the member it affects.
+        query = query.where(
+            or_(
+                Notification.actor_id.not_in(viewer.hidden_author_ids),
+                Notification.kind == NotificationKind.MODERATION.value,
+            )
+        )
     if kinds:
         query = query.where(Notification.kind.in_(kinds))
     if max_id is not None:
@@ -107,7 +113,12 @@ def unread_count(session: Session, viewer: Viewer) -> int:
         Notification.user_id == viewer.user_id, Notification.read_at.is_(None)
     )
     if viewer.hidden_author_ids:
-        query = query.where(Notification.actor_id.not_in(viewer.hidden_author_ids))
+        query = query.where(
+            or_(
+                Notification.actor_id.not_in(viewer.hidden_author_ids),
+                Notification.kind == NotificationKind.MODERATION.value,
+            )
+        )
     return int(session.scalar(query) or 0)
 
 

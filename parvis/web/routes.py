@@ -7,7 +7,16 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from parvis.web import auth, feeds, oauth_consent, posts, preferences, profiles, rules
+from parvis.web import (
+    auth,
+    feeds,
+    oauth_consent,
+    posts,
+    preferences,
+    profiles,
+    rules,
+    statements,
+)
 from parvis.web.errors import html_error
 from parvis.web.headers import SecurityHeaders
 
@@ -16,7 +25,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def mount_web(app: FastAPI) -> None:
     """Add the HTML routes, static files and the HTML error page to `app`."""
-    for module in (auth, feeds, oauth_consent, posts, preferences, profiles, rules):
+    for module in (auth, feeds, oauth_consent, posts, preferences, profiles, rules, statements):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.html_error = html_error
