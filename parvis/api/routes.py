@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from parvis.api import accounts, instance, media, oauth, parvis_ext, statuses, timelines
+from parvis.api import (
+    accounts,
+    instance,
+    media,
+    oauth,
+    parvis_ext,
+    reports,
+    statuses,
+    timelines,
+)
 
 
 def build_api_router() -> APIRouter:
@@ -16,6 +25,7 @@ def build_api_router() -> APIRouter:
         statuses.router,
         timelines.router,
         media.router,
+        reports.router,
         parvis_ext.router,
     ):
         router.include_router(module_router)

@@ -14,6 +14,7 @@ from parvis.web import (
     posts,
     preferences,
     profiles,
+    reports,
     rules,
     statements,
 )
@@ -25,7 +26,17 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def mount_web(app: FastAPI) -> None:
     """Add the HTML routes, static files and the HTML error page to `app`."""
-    for module in (auth, feeds, oauth_consent, posts, preferences, profiles, rules, statements):
+    for module in (
+        auth,
+        feeds,
+        oauth_consent,
+        posts,
+        preferences,
+        profiles,
+        reports,
+        rules,
+        statements,
+    ):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.html_error = html_error
