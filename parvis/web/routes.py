@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from parvis.web import (
     auth,
     feeds,
+    moderation,
     oauth_consent,
     posts,
     preferences,
@@ -29,6 +30,7 @@ def mount_web(app: FastAPI) -> None:
     for module in (
         auth,
         feeds,
+        moderation,
         oauth_consent,
         posts,
         preferences,

@@ -1,0 +1,223 @@
+"""The moderators' desk: the notice queue (trusted flaggers first) and open appeals, with
+actions that always cite a rule of the rulebook in force."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Form, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from parvis.accounts.models import User
+from parvis.errors import InvalidInput, NotFound, PermissionDenied
+from parvis.moderation import appeals, notices, publication
+from parvis.moderation.decisions import DecisionRequest, history
+from parvis.moderation.models import (
+    Action,
+    Appeal,
+    AppealState,
+    Automation,
+    Decision,
+    Notice,
+    NoticeState,
+    Source,
+    SubjectType,
+)
+from parvis.moderation.reasons import RuleInfo
+from parvis.moderation.services import deliver, take_decision
+from parvis.runtime import Runtime, get_runtime
+from parvis.social.models import Post
+from parvis.social.views import build_view
+from parvis.web.common import redirect
+from parvis.web.reports import CATEGORY_LABELS
+from parvis.web.session import Page, load_page
+from parvis.web.templating import render
+
+router = APIRouter(prefix="/moderation")
+ACTIONS = [a.value for a in Action if a not in (Action.RESTORE, Action.NO_ACTION)]
+
+
+def _moderator(page: Page) -> User:
+    user = page.require_user()
+    if not user.is_moderator:
+        raise PermissionDenied("Only moderators can open the moderation desk.")
+    return user
+
+
+def _rule(runtime: Runtime, rule_id: str) -> RuleInfo:
+    with runtime.db.session() as session:
+        row = publication.get_version(session)
+        try:
+            return publication.parsed(row).rule(rule_id).info(row.version)
+        except KeyError as exc:
+            raise InvalidInput(f"The rulebook in force has no rule '{rule_id}'.", "rule") from exc
+
+
+@router.get("")
+def desk(
+    request: Request, page: Page = Depends(load_page), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Open notices in review order and open appeals."""
+    _moderator(page)
+    with runtime.db.session() as session:
+        rulebook = publication.parsed(publication.get_version(session))
+        items = []
+        for notice in notices.review_queue(session):
+            preview = None
+            affected = None
+            if notice.subject_type == SubjectType.POST.value:
+                post = session.get(Post, int(notice.subject_key))
+                if post is not None:
+                    preview = build_view(session, page.viewer, post)
+                    affected = post.author_id
+            elif notice.subject_type == SubjectType.ACCOUNT.value:
+                affected = int(notice.subject_key)
+            earlier = history(session, affected_user_id=affected) if affected else []
+            items.append(
+                {
+                    "notice": notice,
+                    "preview": preview,
+                    "earlier": earlier,
+                    "category": CATEGORY_LABELS.get(notice.category, notice.category),
+                }
+            )
+        open_appeals = []
+        for appeal in session.scalars(
+            select(Appeal).where(Appeal.state == AppealState.OPEN.value).order_by(Appeal.id)
+        ):
+            open_appeals.append(
+                {"appeal": appeal, "decision": session.get(Decision, appeal.decision_id)}
+            )
+        return render(
+            request,
+            "moderation.html",
+            {
+                "items": items,
+                "appeals": open_appeals,
+                "rules": rulebook.rules,
+                "actions": ACTIONS,
+            },
+        )
+
+
+@router.post("/notices/{notice_id}/decide")
+def decide_notice(
+    request: Request,
+    notice_id: int,
+    rule: str = Form(""),
+    action: str = Form(""),
+    facts: str = Form(""),
+    duration_days: int = Form(0),
+    csrf_token: str = Form(""),
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Act on a notice by a decision citing a rule; the notifier and the author are told."""
+    page.check_csrf(csrf_token)
+    moderator = _moderator(page)
+    if action not in ACTIONS:
+        raise InvalidInput("Choose an action from the ladder.", "action")
+    if not 0 <= duration_days <= 3650:
+        raise InvalidInput("Duration: 0 (until lifted) to 3650 days.", "duration_days")
+    info = _rule(runtime, rule)
+    with runtime.db.session() as session:
+        notice = session.get(Notice, notice_id)
+        if notice is None:
+            raise NotFound("No such notice.")
+        rule_obj = publication.parsed(publication.get_version(session)).rule(rule)
+        subject = SubjectType(notice.subject_type)
+        decision = take_decision(
+            session,
+            runtime.services,
+            DecisionRequest(
+                subject_type=subject,
+                subject_key=notice.subject_key,
+                action=Action(action),
+                rule=info,
+                facts=facts,
+                source=Source.TRUSTED_FLAGGER if notice.trusted_flagger_id else Source.NOTICE,
+                automated_detection=False,
+                automated_decision=Automation.NOT_AUTOMATED,
+                decided_by_id=moderator.id,
+                duration=timedelta(days=duration_days) if duration_days else None,
+                features=rule_obj.features if action == Action.RESTRICT_ACCOUNT.value else (),
+                territorial_scope=list(rule_obj.territorial_scope),
+                notice_id=notice.id,
+            ),
+        )
+        notices.resolve_notice(
+            session,
+            runtime.services,
+            notice.id,
+            session.get_one(User, moderator.id),
+            outcome=NoticeState.ACTIONED,
+            explanation=facts,
+            decision=decision,
+        )
+    return redirect("/moderation")
+
+
+@router.post("/notices/{notice_id}/dismiss")
+def dismiss_notice(
+    notice_id: int,
+    outcome: str = Form(""),
+    explanation: str = Form(""),
+    csrf_token: str = Form(""),
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Close a notice without action (or as manifestly unfounded), telling the notifier why."""
+    page.check_csrf(csrf_token)
+    moderator = _moderator(page)
+    if outcome not in (NoticeState.NO_ACTION.value, NoticeState.UNFOUNDED.value):
+        raise InvalidInput("Outcome must be no_action or unfounded.", "outcome")
+    with runtime.db.session() as session:
+        notices.resolve_notice(
+            session,
+            runtime.services,
+            notice_id,
+            session.get_one(User, moderator.id),
+            outcome=NoticeState(outcome),
+            explanation=explanation,
+        )
+    return redirect("/moderation")
+
+
+@router.post("/appeals/{appeal_id}")
+def decide_appeal(
+    appeal_id: int,
+    outcome: str = Form(""),
+    facts: str = Form(""),
+    new_action: str = Form(""),
+    csrf_token: str = Form(""),
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Uphold, reverse or modify an appealed decision (not by the moderator who took it)."""
+    page.check_csrf(csrf_token)
+    moderator = _moderator(page)
+    if outcome not in (
+        AppealState.UPHELD.value,
+        AppealState.REVERSED.value,
+        AppealState.MODIFIED.value,
+    ):
+        raise InvalidInput("Outcome must be upheld, reversed or modified.", "outcome")
+    with runtime.db.session() as session:
+        appeal = session.get(Appeal, appeal_id)
+        if appeal is None or appeal.decision_id is None:
+            raise NotFound("No such appeal.")
+        original = session.get_one(Decision, appeal.decision_id)
+    info = _rule(runtime, original.rule_id)
+    with runtime.db.session() as session:
+        outcome_decision = appeals.decide_appeal(
+            session,
+            appeal_id,
+            session.get_one(User, moderator.id),
+            info,
+            outcome=AppealState(outcome),
+            facts=facts,
+            new_action=Action(new_action) if new_action in ACTIONS else None,
+        )
+        deliver(session, runtime.services, outcome_decision)
+    return redirect("/moderation")

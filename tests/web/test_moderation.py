@@ -1,0 +1,136 @@
+"""Scenario 5 through the web: notices (trusted flaggers first), a decision citing a rule, the
+statement to the author and the outcome to the notifier, then an appeal decided by another
+moderator that restores the post."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.testclient import TestClient
+
+from parvis.accounts.models import Role
+from parvis.config import Settings
+from parvis.moderation import publication
+from parvis.moderation.models import TrustedFlagger
+from parvis.runtime import Runtime
+from tests.conftest import MakeUser, outbox_messages
+from tests.web.conftest import csrf, form_post, login
+
+
+def _notice(client: TestClient, location: str, name: str, email: str) -> None:
+    response = client.post(
+        "/report",
+        data={
+            "location": location,
+            "category": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+            "explanation": "Incites hatred against a religious group; a crime under national law.",
+            "name": name,
+            "email": email,
+            "good_faith": "yes",
+            "csrf_token": csrf(client, "/report"),
+        },
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_notice_to_decision_to_appeal(
+    client: TestClient, runtime: Runtime, make_user: MakeUser, settings: Settings
+) -> None:
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+    make_user("author")
+    ngo = make_user("ngo_watch")
+    make_user("mod_one", role=Role.MODERATOR)
+    make_user("mod_two", role=Role.MODERATOR)
+    with runtime.db.session() as session:
+        session.add(TrustedFlagger(name="NGO Watch", user_id=ngo.id))
+    login(client, "author")
+    assert client.get("/moderation").status_code == 403
+    form_post(client, "/compose", {"body": "an awful hateful post"})
+    post_path = re.search(r'href="(/@author/\d+)"', client.get("/@author").text)
+    assert post_path
+    path = post_path.group(1)
+
+    client.cookies.clear()
+    _notice(client, path, "Nora Notifier", "nora@example.org")
+    login(client, "ngo_watch")
+    _notice(client, path, "NGO Watch", "ngo@example.org")
+
+    login(client, "mod_one")
+    desk = client.get("/moderation").text
+    first, second = (int(n) for n in re.findall(r"<strong>Notice #(\d+)</strong>", desk))
+    assert desk.index("trusted flagger") < desk.index(f"Notice #{second}")  # trusted first
+    decided = form_post(
+        client,
+        f"/moderation/notices/{first}/decide",
+        page="/moderation",
+        data={
+            "rule": "illegal-hate-speech",
+            "action": "remove",
+            "duration_days": "0",
+            "facts": "The post calls for hatred against a religious group.",
+        },
+    )
+    assert decided.status_code == 303, decided.text
+    closed = form_post(
+        client,
+        f"/moderation/notices/{second}/dismiss",
+        page="/moderation",
+        data={
+            "outcome": "no_action",
+            "explanation": "Already removed under notice of another notifier.",
+        },
+    )
+    assert closed.status_code == 303
+    assert "No open notices" in client.get("/moderation").text
+
+    removed = client.get(path)
+    assert removed.status_code == 404
+    assert "illegal-hate-speech" in removed.text
+    mails = outbox_messages(settings)
+    assert any(
+        "ngo@example.org" in m and "Outcome of your notice" in m and "acted on it" in m
+        for m in mails
+    )
+    assert any("nora@example.org" in m and "Outcome of your notice" in m for m in mails)
+    to_author = next(m for m in mails if "author@example.org" in m and "Moderation decision" in m)
+    statement = re.search(r"http://testserver(/statements/\d+)", to_author)
+    assert statement
+
+    login(client, "author")
+    page = client.get(statement.group(1)).text
+    assert "SOURCE_TRUSTED_FLAGGER" in page or "SOURCE_ARTICLE_16" in page
+    appealed = form_post(
+        client,
+        f"{statement.group(1)}/appeal",
+        page=statement.group(1),
+        data={"reason": "I was quoting the slogan in order to condemn it."},
+    )
+    assert appealed.status_code == 303
+
+    login(client, "mod_one")
+    appeal_id = re.search(r"<strong>Appeal #(\d+)</strong>", client.get("/moderation").text)
+    assert appeal_id
+    refused = form_post(
+        client,
+        f"/moderation/appeals/{appeal_id.group(1)}",
+        page="/moderation",
+        data={"outcome": "reversed", "facts": "x"},
+    )
+    assert refused.status_code == 403
+    login(client, "mod_two")
+    reversed_ = form_post(
+        client,
+        f"/moderation/appeals/{appeal_id.group(1)}",
+        page="/moderation",
+        data={"outcome": "reversed", "facts": "The post quoted the slogan to condemn it."},
+    )
+    assert reversed_.status_code == 303
+    assert client.get(path).status_code == 200
+    assert (
+        sum(
+            "author@example.org" in m and "Moderation decision" in m
+            for m in outbox_messages(settings)
+        )
+        == 2
+    )
