@@ -3,9 +3,14 @@ quotes, votes, reposts and an article with a comment thread."""
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from parvis.accounts import passwords
 from parvis.accounts.models import Role, User
-from parvis.moderation import publication
+from parvis.moderation import notices, publication
+from parvis.moderation.decisions import DecisionRequest
+from parvis.moderation.models import Action, Automation, Source, SubjectType
+from parvis.moderation.services import take_decision
 from parvis.runtime import Runtime
 from parvis.social import graph, posts
 from parvis.social.models import PostKind
@@ -36,6 +41,47 @@ def _user(username: str, display: str, role: Role, bio: str, password_hash: str)
         display_name=display,
         bio=bio,
         role=role.value,
+    )
+
+
+def _moderation_examples(
+    session: Session, runtime: Runtime, big: User, tom: User, marc: User
+) -> None:
+    """An open notice in the moderators' queue and one decision with its statement of reasons."""
+    rude = posts.create_post(
+        session, runtime.settings, big, PostDraft(body="Anyone who disagrees with me is vermin.")
+    )
+    notices.submit_notice(
+        session,
+        runtime.services,
+        location=f"/@{big.username}/{rude.id}",
+        category="STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+        explanation="Dehumanising language aimed at everyone who disagrees; please review.",
+        good_faith=True,
+        notifier=tom,
+    )
+    version = publication.get_version(session)
+    rule = publication.parsed(version).rule("harassment").info(version.version)
+    heated = posts.create_post(
+        session,
+        runtime.settings,
+        big,
+        PostDraft(body="Tom, you are a clown and everyone knows it."),
+    )
+    take_decision(
+        session,
+        runtime.services,
+        DecisionRequest(
+            subject_type=SubjectType.POST,
+            subject_key=str(heated.id),
+            action=Action.LABEL,
+            rule=rule,
+            facts="The post insults a named member; labelled, not removed, as a first occurrence.",
+            source=Source.OWN_INITIATIVE,
+            automated_detection=False,
+            automated_decision=Automation.NOT_AUTOMATED,
+            decided_by_id=marc.id,
+        ),
     )
 
 
@@ -117,6 +163,7 @@ def load_demo(runtime: Runtime) -> str:
         posts.repost(session, tom, dossier)
         posts.repost(session, sofia, dossier)
         posts.repost(session, lea, article.id)
+        _moderation_examples(session, runtime, big, tom, marc)
     names = ", ".join(f"{name} ({role.value})" for name, _d, role, _b in PEOPLE)
     return (
         f"demo data loaded: {len(PEOPLE)} members and {FOLLOWER_ACCOUNTS} followers of @bigvoice.\n"

@@ -26,6 +26,20 @@ WHAT = {
 }
 
 
+PUBLIC_WHAT = {
+    Action.LABEL.value: "the post was labelled",
+    Action.INTERSTITIAL.value: "the post was placed behind a warning",
+    Action.DEMOTE.value: "the post was taken out of public feeds, tags and search",
+    Action.BLOCK_URL.value: "sharing of the link was blocked",
+    Action.REMOVE.value: "the post was removed from public view",
+    Action.RESTRICT_ACCOUNT.value: "some features of the account were restricted",
+    Action.SUSPEND.value: "the account was suspended",
+    Action.TERMINATE.value: "the account was terminated",
+    Action.RESTORE.value: "an earlier restriction was lifted",
+    Action.NO_ACTION.value: "no action was taken",
+}
+
+
 def take_decision(session: Session, services: Services, request: DecisionRequest) -> Decision:
     """Record a decision (see `decisions.decide`) and deliver its statement of reasons."""
     decision = decisions.decide(session, request)
