@@ -14,11 +14,11 @@ from parvis.api import entities
 from parvis.api.auth import Caller, caller, optional_caller
 from parvis.api.pagination import link_header, page_params
 from parvis.api.params import read_params
+from parvis.api.responses import status_page
 from parvis.errors import NotFound
 from parvis.runtime import Runtime, get_runtime
 from parvis.social import feeds, graph, search
 from parvis.social.feeds import PageQuery
-from parvis.social.views import build_views
 from parvis.social.visibility import ANONYMOUS, load_viewer
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
@@ -159,10 +159,7 @@ def account_statuses(
             include_replies=not exclude_replies,
             include_reblogs=not exclude_reblogs,
         )
-        body = [entities.status(v, runtime.settings) for v in build_views(session, viewer, rows)]
-    response = JSONResponse(body)
-    link_header(request, response, rows)
-    return response
+        return status_page(request, session, viewer, rows, runtime.settings)
 
 
 @router.get("/{account_id}/{which}")

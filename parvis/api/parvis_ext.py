@@ -6,21 +6,22 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from parvis.accounts.models import User
 from parvis.accounts.ranks import RANKS
 from parvis.api import entities
 from parvis.api.auth import Caller, caller, optional_caller
-from parvis.api.pagination import link_header, page_params
+from parvis.api.pagination import page_params
 from parvis.api.params import read_params
+from parvis.api.responses import status_page
 from parvis.errors import InvalidInput, NotFound
 from parvis.runtime import Runtime, get_runtime
 from parvis.social import feeds, posts
 from parvis.social.feeds import PageQuery
 from parvis.social.models import PostKind
 from parvis.social.posts import PostDraft
-from parvis.social.views import build_view, build_views
+from parvis.social.views import build_view
 from parvis.social.visibility import ANONYMOUS, load_viewer
 
 router = APIRouter(prefix="/api/parvis/v1", tags=["parvis"])
@@ -61,10 +62,7 @@ def articles(
     with runtime.db.session() as session:
         viewer = load_viewer(session, who.user.id) if who and who.user else ANONYMOUS
         rows = feeds.articles(session, viewer, page)
-        body = [entities.status(v, runtime.settings) for v in build_views(session, viewer, rows)]
-    response = JSONResponse(body)
-    link_header(request, response, rows)
-    return response
+        return status_page(request, session, viewer, rows, runtime.settings)
 
 
 @router.post("/articles")

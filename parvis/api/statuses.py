@@ -7,14 +7,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from parvis.accounts.models import User
 from parvis.api import entities
 from parvis.api.auth import Caller, caller, optional_caller
 from parvis.api.models import IdempotencyKey
-from parvis.api.pagination import link_header, page_params
+from parvis.api.pagination import page_params
 from parvis.api.params import Params, read_params
+from parvis.api.responses import status_page
 from parvis.errors import InvalidInput, NotFound
 from parvis.runtime import Runtime, get_runtime
 from parvis.social import feeds, posts
@@ -275,7 +276,4 @@ def bookmarks(
     with runtime.db.session() as session:
         viewer = _viewer(session, who)
         rows = feeds.bookmarks(session, viewer, page)
-        body = [entities.status(v, runtime.settings) for v in build_views(session, viewer, rows)]
-    response = JSONResponse(body)
-    link_header(request, response, rows)
-    return response
+        return status_page(request, session, viewer, rows, runtime.settings)

@@ -12,6 +12,7 @@ from parvis.accounts.models import User
 from parvis.api import entities
 from parvis.api.auth import Caller, caller, optional_caller
 from parvis.api.pagination import link_header, page_params
+from parvis.api.responses import status_page
 from parvis.errors import NotFound
 from parvis.runtime import Runtime, get_runtime
 from parvis.social import feeds, notifications, search
@@ -21,15 +22,6 @@ from parvis.social.views import build_views
 from parvis.social.visibility import ANONYMOUS, load_viewer
 
 router = APIRouter(prefix="/api", tags=["timelines"])
-
-
-def _page(request: Request, runtime: Runtime, rows: list[Post], viewer_id: int | None) -> Response:
-    with runtime.db.session() as session:
-        viewer = load_viewer(session, viewer_id)
-        body = [entities.status(v, runtime.settings) for v in build_views(session, viewer, rows)]
-    response = JSONResponse(body)
-    link_header(request, response, rows)
-    return response
 
 
 @router.get("/v1/timelines/home")
@@ -44,10 +36,7 @@ def home(
     with runtime.db.session() as session:
         viewer = load_viewer(session, user.id)
         rows = feeds.home(session, viewer, page)
-        body = [entities.status(v, runtime.settings) for v in build_views(session, viewer, rows)]
-    response = JSONResponse(body)
-    link_header(request, response, rows)
-    return response
+        return status_page(request, session, viewer, rows, runtime.settings)
 
 
 @router.get("/v1/timelines/public")
@@ -61,7 +50,7 @@ def public(
     with runtime.db.session() as session:
         viewer = load_viewer(session, who.user.id) if who and who.user else ANONYMOUS
         rows = feeds.public(session, viewer, page)
-    return _page(request, runtime, rows, viewer.user_id)
+        return status_page(request, session, viewer, rows, runtime.settings)
 
 
 @router.get("/v1/timelines/tag/{tag}")
@@ -76,7 +65,7 @@ def tag(
     with runtime.db.session() as session:
         viewer = load_viewer(session, who.user.id) if who and who.user else ANONYMOUS
         rows = feeds.tag(session, viewer, tag, page)
-    return _page(request, runtime, rows, viewer.user_id)
+        return status_page(request, session, viewer, rows, runtime.settings)
 
 
 @router.get("/v1/notifications")

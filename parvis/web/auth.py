@@ -11,7 +11,13 @@ from parvis.accounts import services as accounts
 from parvis.errors import ParvisError, RateLimited
 from parvis.runtime import Runtime, get_runtime
 from parvis.web.common import errors_of, redirect, safe_next
-from parvis.web.session import SESSION_COOKIE, Page, client_address, load_page
+from parvis.web.session import (
+    SESSION_COOKIE,
+    Page,
+    client_address,
+    load_page,
+    set_session_cookie,
+)
 from parvis.web.templating import render
 
 router = APIRouter()
@@ -131,14 +137,7 @@ def signup(
             errors=errors_of(exc),
             values={"username": username, "email": email},
         )
-    response = _message(
-        request,
-        "Check your e-mail",
-        f"Welcome, @{user.username}! We sent a link to {user.email}. Open it to confirm your "
-        "address; then you can post, reply and vote.",
-        link="/",
-        link_label="Go to the square",
-    )
+    response = redirect("/welcome")
     response.set_cookie(
         SESSION_COOKIE,
         raw,
@@ -148,6 +147,22 @@ def signup(
         secure=runtime.settings.secure_cookies,
     )
     return response
+
+
+@router.get("/welcome")
+def welcome(request: Request, page: Page = Depends(load_page)) -> Response:
+    """Where sign-up lands: asks the new member to open the link we e-mailed."""
+    user = page.require_user()
+    if user.email_verified_at is not None:
+        return redirect("/")
+    return _message(
+        request,
+        "Check your e-mail",
+        f"Welcome, @{user.username}! We sent a link to {user.email}. Open it to confirm your "
+        "address; then you can post, reply and vote.",
+        link="/",
+        link_label="Go to the square",
+    )
 
 
 @router.get("/verify-email")
@@ -191,21 +206,27 @@ def resend_verification(
     user = page.require_user()
     with runtime.db.session() as session:
         accounts.send_verification(session, runtime.services, accounts.get_user(session, user.id))
-    return _message(request, "Link sent", f"We sent a new link to {user.email}.")
+    return redirect("/settings/profile?done=link-sent")
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/", page: Page = Depends(load_page)) -> Response:
-    """The log-in form."""
+def login_form(
+    request: Request, next: str = "/", done: str = "", page: Page = Depends(load_page)
+) -> Response:
+    """The log-in form (after a password reset, with a confirmation)."""
     if page.user:
         return redirect(safe_next(next))
     fields = [*LOGIN_FIELDS, {"name": "next", "type": "hidden", "value": safe_next(next)}]
+    flash = ""
+    if done == "password-reset":
+        flash = "Password changed and every session logged out. Log in with your new password."
     return _form(
         request,
         "Log in",
         "/login",
         fields,
         "Log in",
+        flash=flash,
         after='<a href="/forgot-password">Forgot your password?</a> · '
         '<a href="/signup">Create an account</a>',
     )
@@ -241,14 +262,7 @@ def login(
     else:
         if raw is not None:
             response = redirect(safe_next(next))
-            response.set_cookie(
-                SESSION_COOKIE,
-                raw,
-                max_age=runtime.settings.session_days * 86400,
-                httponly=True,
-                samesite="lax",
-                secure=runtime.settings.secure_cookies,
-            )
+            set_session_cookie(response, raw, runtime.settings)
             return response
         errors, status = {"_form": accounts.WRONG_CREDENTIALS}, 422
     failed = _form(
@@ -311,6 +325,14 @@ def forgot(
     page.check_csrf(csrf_token)
     with runtime.db.session() as session:
         accounts.request_password_reset(session, runtime.services, email)
+    return redirect("/forgot-password/sent")
+
+
+@router.get("/forgot-password/sent")
+def forgot_sent(
+    request: Request, page: Page = Depends(load_page), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """The same answer whether or not the address is known (no account probing)."""
     return _message(
         request,
         "Check your e-mail",
@@ -381,10 +403,4 @@ def reset(
             status=exc.status_code,
             errors=errors_of(exc),
         )
-    return _message(
-        request,
-        "Password changed",
-        "Your new password is saved and every other session was logged out.",
-        link="/login",
-        link_label="Log in",
-    )
+    return redirect("/login?done=password-reset")

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from parvis.accounts import services as accounts
 from parvis.accounts.models import User
-from parvis.errors import InvalidInput, ParvisError
+from parvis.errors import InvalidInput, NotFound, ParvisError
 from parvis.runtime import Runtime, get_runtime
 from parvis.social import graph, media
 from parvis.web.common import errors_of, redirect
@@ -54,10 +54,16 @@ def _profile_page(
     )
 
 
+PROFILE_FLASHES = {
+    "saved": "Profile saved.",
+    "link-sent": "We sent a new confirmation link to your e-mail address.",
+}
+
+
 @router.get("/profile")
-def profile_form(request: Request, page: Page = Depends(load_page)) -> Response:
+def profile_form(request: Request, done: str = "", page: Page = Depends(load_page)) -> Response:
     """Edit display name, bio and avatar."""
-    return _profile_page(request, page.require_user())
+    return _profile_page(request, page.require_user(), flash=PROFILE_FLASHES.get(done, ""))
 
 
 @router.post("/profile")
@@ -93,7 +99,7 @@ def profile_save(
         return _profile_page(
             request, user, errors, {"display_name": display_name, "bio": bio}, exc.status_code
         )
-    return _profile_page(request, user, flash="Profile saved.")
+    return redirect("/settings/profile?done=saved")
 
 
 @router.get("/muted-words")
@@ -153,17 +159,16 @@ def remove_muted_word(
 def account_lists(
     request: Request,
     which: str,
+    done: str = "",
     page: Page = Depends(load_page),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    """Blocked or muted accounts, with a button to undo."""
-    if which == "password":
-        return _password_page(request)
-    if which not in ("blocks", "mutes"):
-        from parvis.errors import NotFound
-
-        raise NotFound("No such settings page.")
+    """Blocked or muted accounts, with a button to undo (and the password form)."""
     user = page.require_user()
+    if which == "password":
+        return _password_page(request, flash="Password changed." if done == "changed" else "")
+    if which not in ("blocks", "mutes"):
+        raise NotFound("No such settings page.")
     with runtime.db.session() as session:
         users = graph.list_accounts(session, user.id, which, limit=500)
         return render(
@@ -239,4 +244,4 @@ def change_password(
         if "password" in errors:
             errors["new_password"] = errors.pop("password")
         return _password_page(request, errors, exc.status_code)
-    return _password_page(request, flash="Password changed.")
+    return redirect("/settings/password?done=changed")

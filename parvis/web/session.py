@@ -2,17 +2,18 @@
 
 Cookie contract (shared with the OAuth consent page): `parvis_session` holds the raw token from
 `accounts.services.start_web_session`. Signed-in forms carry the session's CSRF token;
-anonymous forms carry an HMAC of a random nonce kept in the `parvis_csrf` cookie.
+anonymous forms (log in, sign up, reset) carry a signed, timestamped copy of a random nonce kept
+in the `parvis_csrf` cookie (double submit): a forger can neither read the cookie nor sign.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.responses import Response
 
 from parvis.accounts import services as accounts
@@ -25,6 +26,7 @@ from parvis.social.visibility import ANONYMOUS, Viewer, load_viewer
 
 SESSION_COOKIE = "parvis_session"
 CSRF_COOKIE = "parvis_csrf"
+ANONYMOUS_TOKEN_SECONDS = 6 * 3600
 CSRF_FAILED = (
     "This form expired or did not come from this site (CSRF check failed). "
     "Go back, reload the page and try again."
@@ -42,7 +44,6 @@ class Page:
     unread: int = 0
     csrf_nonce: str = ""
     set_nonce_cookie: bool = False
-    cookies_to_set: dict[str, str] = field(default_factory=dict)
     clear_session: bool = False
 
     @property
@@ -59,9 +60,19 @@ class Page:
         return self.user
 
     def check_csrf(self, token: str) -> None:
-        """Refuse a form whose CSRF token is missing or wrong."""
-        expected = self.csrf_token
-        if not token or not expected or not hmac.compare_digest(token, expected):
+        """Refuse a form whose CSRF token is missing, forged, stale or from another browser."""
+        if self.web_session is not None:
+            expected = self.web_session.csrf_token
+            if not token or not hmac.compare_digest(token, expected):
+                raise PermissionDenied(CSRF_FAILED)
+            return
+        if not token or not self.csrf_nonce or self.set_nonce_cookie:
+            raise PermissionDenied(CSRF_FAILED)
+        try:
+            nonce = _serializer(self.settings).loads(token, max_age=ANONYMOUS_TOKEN_SECONDS)
+        except BadSignature as exc:
+            raise PermissionDenied(CSRF_FAILED) from exc
+        if not isinstance(nonce, str) or not hmac.compare_digest(nonce, self.csrf_nonce):
             raise PermissionDenied(CSRF_FAILED)
 
     def finish(self, response: Response) -> None:
@@ -71,23 +82,16 @@ class Page:
             response.set_cookie(
                 CSRF_COOKIE, self.csrf_nonce, httponly=True, samesite="lax", secure=secure
             )
-        for name, value in self.cookies_to_set.items():
-            response.set_cookie(
-                name,
-                value,
-                max_age=self.settings.session_days * 86400,
-                httponly=True,
-                samesite="lax",
-                secure=secure,
-            )
         if self.clear_session:
             response.delete_cookie(SESSION_COOKIE)
 
 
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret(), salt="parvis.web.csrf")
+
+
 def _anonymous_token(settings: Settings, nonce: str) -> str:
-    if not nonce:
-        return ""
-    return hmac.new(settings.secret().encode(), nonce.encode(), hashlib.sha256).hexdigest()
+    return _serializer(settings).dumps(nonce) if nonce else ""
 
 
 def load_page(request: Request) -> Page:
@@ -111,6 +115,18 @@ def load_page(request: Request) -> Page:
             page.set_nonce_cookie = True
     request.state.page = page
     return page
+
+
+def set_session_cookie(response: Response, raw: str, settings: Settings) -> None:
+    """Give the browser its session cookie (HttpOnly, SameSite=Lax, Secure behind HTTPS)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        raw,
+        max_age=settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
 
 
 def client_address(request: Request) -> str:
