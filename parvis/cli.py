@@ -13,6 +13,7 @@ from parvis.accounts.models import Role
 from parvis.config import Settings, load_settings
 from parvis.errors import ParvisError
 from parvis.moderation.cli import rules_app
+from parvis.moderation.scan import scan
 
 app = typer.Typer(
     help="Parvis: a public square with known rules.",
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(admin_app, name="admin")
 app.add_typer(rules_app, name="rules")
+app.command("scan")(scan)
 
 
 def _fail(message: str) -> None:

@@ -79,7 +79,11 @@ async def create_article(
                 body=params.get("body"), title=params.get("title"), kind=PostKind.ARTICLE
             )
             post = posts.create_post(
-                session, runtime.settings, session.get_one(User, user.id), draft
+                session,
+                runtime.settings,
+                session.get_one(User, user.id),
+                draft,
+                services=runtime.services,
             )
             return entities.status(
                 build_view(session, load_viewer(session, user.id), post), runtime.settings

@@ -74,7 +74,9 @@ async def create_status(
                         build_view(session, _viewer(session, who), post), runtime.settings
                     )
             me = session.get_one(User, user.id)
-            post = posts.create_post(session, runtime.settings, me, _draft(params))
+            post = posts.create_post(
+                session, runtime.settings, me, _draft(params), services=runtime.services
+            )
             if key:
                 session.add(IdempotencyKey(user_id=user.id, key=key, post_id=post.id))
             session.flush()
@@ -113,7 +115,12 @@ async def edit_status(
         with runtime.db.session() as session:
             me = session.get_one(User, user.id)
             post = posts.edit_post(
-                session, runtime.settings, me, _post_id(status_id), _draft(params)
+                session,
+                runtime.settings,
+                me,
+                _post_id(status_id),
+                _draft(params),
+                services=runtime.services,
             )
             return entities.status(
                 build_view(session, _viewer(session, who), post), runtime.settings

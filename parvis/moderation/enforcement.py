@@ -21,6 +21,7 @@ from parvis.moderation.models import (
 from parvis.storage.base import utcnow
 
 HIDDEN_EVERYWHERE = {Action.REMOVE.value}
+TRACKING_PARAMS = ("utm_", "fbclid=", "gclid=", "mc_cid=", "mc_eid=", "ref_src=")
 HIDDEN_FROM_DISCOVERY = {Action.REMOVE.value, Action.DEMOTE.value}
 
 
@@ -113,9 +114,13 @@ def link_keys(url: str) -> list[str]:
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower().rstrip(".")
     path = parts.path or "/"
-    keys = [
-        f"url:{parts.scheme.lower()}://{host}{path}" + (f"?{parts.query}" if parts.query else "")
-    ]
+    # Tracking parameters do not change what a link points at; the fragment never reaches servers.
+    query = "&".join(
+        pair
+        for pair in parts.query.split("&")
+        if pair and not pair.lower().startswith(TRACKING_PARAMS)
+    )
+    keys = [f"url:{parts.scheme.lower()}://{host}{path}" + (f"?{query}" if query else "")]
     labels = host.split(".")
     keys += [f"domain:{'.'.join(labels[i:])}" for i in range(len(labels) - 1)]
     return keys

@@ -11,9 +11,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
+from parvis.accounts.services import Services
 from parvis.config import Settings
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
 from parvis.moderation import enforcement
+from parvis.moderation.screening import screen_post
 from parvis.social import search
 from parvis.social.graph import is_blocked_either_way
 from parvis.social.markup import render
@@ -167,8 +169,18 @@ def _store_mentions(session: Session, post: Post, usernames: list[str]) -> list[
     return list(users)
 
 
-def create_post(session: Session, settings: Settings, author: User, draft: PostDraft) -> Post:
-    """Publish a post, reply, quote or article, with its notifications and counters."""
+def create_post(
+    session: Session,
+    settings: Settings,
+    author: User,
+    draft: PostDraft,
+    services: Services | None = None,
+) -> Post:
+    """Publish a post, reply, quote or article, with its notifications and counters.
+
+    With `services`, the post is screened inline and automatic rules (e.g. doxxing) apply at
+    once, in the same transaction.
+    """
     _check_can_write(author)
     _validate(settings, draft)
     parent = (
@@ -239,11 +251,18 @@ def create_post(session: Session, settings: Settings, author: User, draft: PostD
                    kind=NotificationKind.MENTION, post_id=post.id)  # fmt: skip
             notified.add(user.id)
     search.index_post(session, post)
+    if services is not None:
+        screen_post(session, services, post)
     return post
 
 
 def edit_post(
-    session: Session, settings: Settings, actor: User, post_id: int, draft: PostDraft
+    session: Session,
+    settings: Settings,
+    actor: User,
+    post_id: int,
+    draft: PostDraft,
+    services: Services | None = None,
 ) -> Post:
     """Change one's own post; the previous version is kept in the edit history."""
     post = get_post(session, post_id)
@@ -289,6 +308,8 @@ def edit_post(
     _store_references(session, post, rendered.tags, rendered.links)
     _store_mentions(session, post, rendered.mentions)
     search.index_post(session, post)
+    if services is not None:
+        screen_post(session, services, post)
     return post
 
 

@@ -22,7 +22,7 @@ from parvis.web.session import Page, load_page
 from parvis.web.templating import render
 
 router = APIRouter()
-UPLOAD_FIELD_HELP = "Images (JPEG, PNG, GIF, WebP) or PDF documents."
+COMPOSER_FIELDS = ("status", "spoiler_text", "file", "media_ids")
 
 
 def _post_url(session: Session, post: Post) -> str:
@@ -62,6 +62,8 @@ def _compose_page(
     heading: str = "New post",
     action: str = "/compose",
 ) -> Response:
+    if errors:
+        errors = {(k if k in COMPOSER_FIELDS else "_form"): v for k, v in errors.items()}
     quoted = None
     if quote_id is not None:
         quoted_post = posts.get_visible_post(session, page.viewer, quote_id)
@@ -119,7 +121,11 @@ def compose(
                 attachment_ids=attachment_ids,
             )
             post = posts.create_post(
-                session, runtime.settings, session.get_one(User, user.id), draft
+                session,
+                runtime.settings,
+                session.get_one(User, user.id),
+                draft,
+                services=runtime.services,
             )
             target = _post_url(session, post) if (in_reply_to_id or quote_of_id) else "/"
     except ParvisError as exc:
@@ -248,7 +254,12 @@ def edit(
                 body=body, title=title, spoiler_text=spoiler_text, attachment_ids=list(current)
             )
             post = posts.edit_post(
-                session, runtime.settings, session.get_one(User, user.id), post_id, draft
+                session,
+                runtime.settings,
+                session.get_one(User, user.id),
+                post_id,
+                draft,
+                services=runtime.services,
             )
             target = _post_url(session, post)
     except ParvisError as exc:
@@ -407,6 +418,7 @@ def article_create(
                 runtime.settings,
                 session.get_one(User, user.id),
                 PostDraft(body=body, title=title, kind=PostKind.ARTICLE),
+                services=runtime.services,
             )
             target = _post_url(session, post)
     except ParvisError as exc:

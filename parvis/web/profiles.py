@@ -76,9 +76,10 @@ def account_list(
         raise NotFound("Not found.")
     with runtime.db.session() as session:
         user = accounts.get_user_by_username(session, username)
+        blocked = not page.viewer.can_see_account(user.id)
         users = [
             u
-            for u in graph.list_accounts(session, user.id, which, limit=200)
+            for u in ([] if blocked else graph.list_accounts(session, user.id, which, limit=200))
             if page.viewer.can_see_account(u.id)
         ]
         heading = (
@@ -86,7 +87,10 @@ def account_list(
             if which == "followers"
             else (f"Accounts @{user.username} follows")
         )
-        return render(request, "accounts.html", {"heading": heading, "users": users})
+        notice = "A block stands between you and this account." if blocked else None
+        return render(
+            request, "accounts.html", {"heading": heading, "users": users, "notice": notice}
+        )
 
 
 ACTIONS = {

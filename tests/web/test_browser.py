@@ -19,6 +19,18 @@ from tests.conftest import PASSWORD, MakeUser, outbox_messages
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
 STRONG = "violet tractor anthem 1987 quietly"
+ARTICLE_BODY = "\n\n".join(
+    [
+        "A square works when its rules are known before anyone speaks.",
+        "## What members can expect",
+        "Every restriction cites a published rule and comes with a statement of reasons. "
+        "Nothing is quietly removed, and every decision can be appealed.",
+        "> Rules that cannot be read cannot be followed.",
+        "## What the operator promises",
+        "The home feed shows the accounts you follow, newest first, and nothing else. "
+        "Blocks are mutual and total.",
+    ]
+)
 
 
 def _mail_link(settings: Settings, server: str, path: str) -> str:
@@ -130,7 +142,7 @@ def test_main_pages_fit_the_screen(
             me,
             PostDraft(
                 title="A title for an article",
-                body="## Heading\n\nSome text " * 20,
+                body=ARTICLE_BODY,
                 kind=PostKind.ARTICLE,
             ),
         )

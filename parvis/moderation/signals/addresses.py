@@ -1,0 +1,39 @@
+"""Street addresses: US forms confirmed with usaddress, common European forms by pattern."""
+
+from __future__ import annotations
+
+import re
+
+import usaddress
+
+from parvis.moderation.signals.types import Signal
+
+US_CANDIDATE = re.compile(
+    r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][A-Za-z.'-]*\s+){1,4}"
+    r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Ln|Lane|Dr|Drive|Way|Ct|Court|Pl|Place|"
+    r"Ter|Terrace|Pkwy|Parkway|Hwy|Highway)\b\.?"
+    r"(?:\s+(?:Apt|Suite|Unit|#)\s*\w+)?"
+)
+EU_CANDIDATE = re.compile(
+    r"\b\d{1,4}(?:\s?(?:bis|ter|[a-d]))?,?\s+"
+    r"(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route|cours|calle|via|"
+    r"viale|piazza|plaza|avenida|straat|laan|weg)(?:\s+(?:de|du|des|la|le|del|di|[^\W\d_][\w'’-]*)){1,5}"
+    r"|\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|platz|gasse|allee|ring|damm)\s+\d{1,4}[a-z]?\b",
+    re.IGNORECASE,
+)
+
+
+def detect(text: str) -> list[Signal]:
+    """Street addresses with their spans."""
+    found: list[Signal] = []
+    for match in US_CANDIDATE.finditer(text):
+        try:
+            _tags, label = usaddress.tag(match.group())
+        except usaddress.RepeatedLabelError:
+            continue
+        if label == "Street Address":
+            found.append(Signal("street_address", match.start(), match.end(), 0.85, {"form": "us"}))
+    for match in EU_CANDIDATE.finditer(text):
+        if not any(s.start <= match.start() < s.end for s in found):
+            found.append(Signal("street_address", match.start(), match.end(), 0.8, {"form": "eu"}))
+    return sorted(found, key=lambda s: s.start)

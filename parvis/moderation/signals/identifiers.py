@@ -1,0 +1,79 @@
+"""National identification numbers, accepted only when their checksum or structure is valid
+(python-stdnum does the validation; the regexes only find candidates)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from stdnum.be import nn as be_nn
+from stdnum.es import dni as es_dni
+from stdnum.fr import nir as fr_nir
+from stdnum.it import codicefiscale as it_cf
+from stdnum.nl import bsn as nl_bsn
+from stdnum.us import ssn as us_ssn
+
+from parvis.moderation.signals.types import Signal
+
+SCHEMES: list[tuple[str, re.Pattern[str], Callable[[str], bool], float]] = [
+    # US SSN written with dashes or spaces (bare 9-digit runs are too ambiguous alone).
+    ("us.ssn", re.compile(r"(?<![\d-])\d{3}[- ]\d{2}[- ]\d{4}(?![\d-])"), us_ssn.is_valid, 0.9),
+    # French NIR: 13 digits + 2-digit key, optionally spaced 1 2 2 2 3 3 2; Corsica 2A/2B.
+    (
+        "fr.nir",
+        re.compile(
+            r"(?<!\d)[12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB])"
+            r" ?\d{3} ?\d{3} ?\d{2}(?!\d)"
+        ),
+        fr_nir.is_valid,
+        0.95,
+    ),
+    ("es.dni", re.compile(r"(?<![\w])\d{8}-?[A-Z](?!\w)"), es_dni.is_valid, 0.9),
+    (
+        "it.codicefiscale",
+        re.compile(r"(?<!\w)[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z](?!\w)"),
+        it_cf.is_valid,
+        0.95,
+    ),
+    (
+        "be.nn",
+        re.compile(r"(?<![\d.-])\d{2}\.?\d{2}\.?\d{2}-?\d{3}\.?\d{2}(?![\d.-])"),
+        be_nn.is_valid,
+        0.8,
+    ),
+    ("nl.bsn", re.compile(r"(?<![\d.])\d{4}\.?\d{2}\.?\d{3}(?![\d.])"), nl_bsn.is_valid, 0.6),
+]
+
+
+# Numbers printed in advertisements and documentation: never a real person's identifier.
+KNOWN_EXAMPLES = frozenset({"123456789", "078051120", "219099999", "987654320"})
+
+
+def _mask(value: str) -> str:
+    digits = re.sub(r"\W", "", value)
+    return "*" * max(0, len(digits) - 4) + digits[-4:]
+
+
+def detect(text: str) -> list[Signal]:
+    """Checksum-valid national identifiers in `text` (evidence holds a masked value only)."""
+    found: list[Signal] = []
+    taken: list[tuple[int, int]] = []
+    for scheme, pattern, is_valid, confidence in SCHEMES:
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            if any(start < t_end and t_start < end for t_start, t_end in taken):
+                continue
+            if re.sub(r"\W", "", match.group()) in KNOWN_EXAMPLES:
+                continue
+            if is_valid(match.group()):
+                taken.append((start, end))
+                found.append(
+                    Signal(
+                        "national_id",
+                        start,
+                        end,
+                        confidence,
+                        {"scheme": scheme, "masked": _mask(match.group())},
+                    )
+                )
+    return found

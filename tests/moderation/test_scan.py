@@ -1,0 +1,31 @@
+"""`parvis scan`: JSON lines in, signals with offsets out; bad lines reported, scan goes on."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from parvis.cli import app
+
+
+def test_scan_reads_json_lines_and_reports_bad_ones() -> None:
+    lines = "\n".join(
+        [
+            json.dumps({"id": 1, "text": "nothing here"}),
+            "not json",
+            json.dumps({"id": "b", "text": "mail ana@example.org, SSN 536-90-4399"}),
+            json.dumps({"id": 3}),
+        ]
+    )
+    result = CliRunner().invoke(app, ["scan"], input=lines + "\n")
+    assert result.exit_code == 1
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert out[0] == {"id": 1, "signals": []}
+    second = out[1]
+    assert second["id"] == "b"
+    text = "mail ana@example.org, SSN 536-90-4399"
+    spans = {s["kind"]: text[s["start"] : s["end"]] for s in second["signals"]}
+    assert spans == {"email": "ana@example.org", "national_id": "536-90-4399"}
+    assert "line 2:" in result.stderr
+    assert "line 4:" in result.stderr
