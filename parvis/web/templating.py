@@ -43,7 +43,7 @@ def trusted_html(html: str) -> Markup:
 def excerpt(html: str, length: int = 280) -> str:
     """The first words of a post's text, for article teasers in feeds."""
     text = plain_text(html)
-    return text if len(text) <= length else text[:length].rsplit(" ", 1)[0] + "…"
+    return text if len(text) <= length else text[:length].rsplit(" ", 1)[0].rstrip(".,;:") + "…"
 
 
 templates.env.filters["timeago"] = timeago

@@ -45,6 +45,14 @@ SCHEMES: list[tuple[str, re.Pattern[str], Callable[[str], bool], float]] = [
 ]
 
 
+# Schemes whose bare form (9 or 11 digits) looks like any order or invoice number: they count
+# only next to a word naming them.
+NEEDS_CONTEXT = {
+    "nl.bsn": re.compile(r"\b(?:bsn|burgerservicenummer|sofinummer)\b", re.IGNORECASE),
+    "be.nn": re.compile(
+        r"\b(?:rijksregister\w*|registre national|national number|NN|INSZ|NISS)\b", re.IGNORECASE
+    ),
+}
 # Numbers printed in advertisements and documentation: never a real person's identifier.
 KNOWN_EXAMPLES = frozenset({"123456789", "078051120", "219099999", "987654320"})
 
@@ -64,6 +72,9 @@ def detect(text: str) -> list[Signal]:
             if any(start < t_end and t_start < end for t_start, t_end in taken):
                 continue
             if re.sub(r"\W", "", match.group()) in KNOWN_EXAMPLES:
+                continue
+            context = NEEDS_CONTEXT.get(scheme)
+            if context is not None and not context.search(text[max(0, start - 40) : start]):
                 continue
             if is_valid(match.group()):
                 taken.append((start, end))

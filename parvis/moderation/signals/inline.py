@@ -24,8 +24,12 @@ def detect(
     if digits:
         found += addresses.detect(text)
     if digits >= MIN_DIGITS_FOR_NUMBERS:
-        found += identifiers.detect(text)
-        found += payments.cards(text)
-        found += payments.ibans(text)
-        found += contact.phones(text)
+        numbers = identifiers.detect(text) + payments.cards(text) + payments.ibans(text)
+        found += numbers
+        # A card, IBAN or identifier is not also a phone number.
+        found += [
+            phone
+            for phone in contact.phones(text)
+            if not any(phone.start < n.end and n.start < phone.end for n in numbers)
+        ]
     return sorted(found, key=lambda s: (s.start, s.kind))

@@ -68,3 +68,9 @@ def test_links_are_normalised_and_matched_against_lists() -> None:
     assert ("listed_url", "https://www.leaks.co.uk/dossier.pdf") in kinds
     assert ("listed_domain", "ok.example") in kinds
     assert ("url", "https://www.leaks.co.uk/dossier.pdf") in kinds
+
+
+def test_ambiguous_schemes_need_their_name_nearby() -> None:
+    assert national_ids("Order #582718879 ships today") == []
+    found = national_ids("mijn BSN is 582718879")
+    assert [s.evidence["scheme"] for s in found] == ["nl.bsn"]

@@ -1,0 +1,223 @@
+"""Inline detector benchmark: throughput over a generated corpus, per-post latency, the added
+cost of screening on post creation, and precision/recall on a labelled sample.
+
+    .venv/bin/python bench/signals.py                # 100,000 posts
+    .venv/bin/python bench/signals.py --posts 20000  # quicker
+
+Writes bench/out/signals-<time>.json. Runs on one core, in-process, touching no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from faker import Faker  # noqa: E402
+from stdnum import luhn  # noqa: E402
+
+from parvis.moderation.signals import inline  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+KINDS = ("national_id", "payment_card", "iban", "email", "phone", "street_address")
+
+
+def _card(rng: random.Random) -> str:
+    body = "4" + "".join(str(rng.randint(0, 9)) for _ in range(14))
+    return " ".join((body + luhn.calc_check_digit(body))[i : i + 4] for i in range(0, 16, 4))
+
+
+def _bad_card(rng: random.Random) -> str:
+    good = _card(rng).replace(" ", "")
+    wrong = str((int(good[-1]) + 1) % 10)
+    return good[:-1] + wrong
+
+
+def _ssn(rng: random.Random) -> str:
+    return f"{rng.randint(1, 665):03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
+
+
+def make_sample(fake: Faker, rng: random.Random) -> tuple[str, set[str]]:
+    """One short post and the kinds of personal data it really contains."""
+    roll = rng.random()
+    chatter = fake.sentence(nb_words=rng.randint(6, 20))
+    if roll < 0.80:
+        return chatter, set()
+    if roll < 0.86:  # hard negatives: dates, order numbers, prices, invalid checksums
+        negative = rng.choice(
+            [
+                f"Order #{rng.randint(10**8, 10**9)} ships on {fake.date()}.",
+                f"It costs {rng.randint(1, 999)},{rng.randint(0, 99):02d} EUR, "
+                f"ref {_bad_card(rng)}.",
+                f"Meeting {fake.date()} at {rng.randint(8, 18)}:{rng.choice(['00', '30'])}, "
+                "room 123-45.",
+                f"Tracking 000-{rng.randint(10, 99)}-{rng.randint(1000, 9999)} is not an SSN.",
+            ]
+        )
+        return f"{chatter} {negative}", set()
+    kind = rng.choice(["ssn", "card", "iban", "email", "phone", "address", "doxx"])
+    if kind == "ssn":
+        return f"{chatter} SSN {_ssn(rng)}", {"national_id"}
+    if kind == "card":
+        return f"{chatter} card {_card(rng)}", {"payment_card"}
+    if kind == "iban":
+        return f"{chatter} IBAN {fake.iban()}", {"iban"}
+    if kind == "email":
+        return f"{chatter} write to {fake.email()}", {"email"}
+    if kind == "phone":
+        return f"{chatter} call +1 {rng.choice([212, 415, 617])} 555 {rng.randint(1000, 1999)}", {
+            "phone"
+        }
+    if kind == "address":
+        return f"{chatter} at {rng.randint(1, 9999)} {fake.last_name()} Street", {"street_address"}
+    return (
+        f"{chatter} {fake.name()} SSN {_ssn(rng)} lives at {rng.randint(1, 9999)} "
+        f"{fake.last_name()} Avenue",
+        {"national_id", "street_address"},
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    fake = Faker(["en_US", "fr_FR", "de_DE", "it_IT", "es_ES"])
+    Faker.seed(args.seed)
+    print(f"generating {args.posts} posts ...", flush=True)
+    corpus = [make_sample(fake, rng) for _ in range(args.posts)]
+    texts = [text for text, _ in corpus]
+
+    rates = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        for text in texts:
+            inline.detect(text)
+        rates.append(len(texts) / (time.perf_counter() - started))
+    latencies = []
+    for text in texts[:20_000]:
+        started = time.perf_counter_ns()
+        inline.detect(text)
+        latencies.append((time.perf_counter_ns() - started) / 1e6)
+    latencies.sort()
+
+    counts = {kind: {"tp": 0, "fp": 0, "fn": 0} for kind in KINDS}
+    for text, truth in corpus[:20_000]:
+        found = {s.kind for s in inline.detect(text)} & set(KINDS)
+        for kind in KINDS:
+            if kind in found and kind in truth:
+                counts[kind]["tp"] += 1
+            elif kind in found:
+                counts[kind]["fp"] += 1
+            elif kind in truth:
+                counts[kind]["fn"] += 1
+    quality = {
+        kind: {
+            "precision": round(c["tp"] / (c["tp"] + c["fp"]), 4) if c["tp"] + c["fp"] else None,
+            "recall": round(c["tp"] / (c["tp"] + c["fn"]), 4) if c["tp"] + c["fn"] else None,
+            **c,
+        }
+        for kind, c in counts.items()
+    }
+    added = screening_overhead(texts[:300])
+    report: dict[str, Any] = {
+        "posts": len(texts),
+        "runs": args.runs,
+        "posts_per_second_median": round(statistics.median(rates)),
+        "posts_per_second_runs": [round(r) for r in rates],
+        "latency_ms": {
+            "p50": round(latencies[len(latencies) // 2], 4),
+            "p99": round(latencies[int(len(latencies) * 0.99)], 4),
+            "max": round(latencies[-1], 3),
+        },
+        "quality_on_20000_labelled": quality,
+        "post_creation_added_ms": added,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    print(json.dumps(report, indent=2))
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"signals-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(
+        f"\n{report['posts_per_second_median']} posts/s (one core), "
+        f"p99 {report['latency_ms']['p99']} ms "
+        f"per post; screening adds p50 {added['p50']} ms / p99 {added['p99']} ms to post creation"
+    )
+    print(f"report written to {path}")
+
+
+def screening_overhead(texts: list[str]) -> dict[str, float]:
+    """Post creation through the service with and without inline screening (SQLite, in-process)."""
+    from parvis.accounts import services as accounts
+    from parvis.accounts.models import User
+    from parvis.config import Settings
+    from parvis.moderation import publication
+    from parvis.runtime import Runtime
+    from parvis.social import posts
+    from parvis.social.posts import PostDraft
+    from parvis.storage import migrate
+
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(
+            data_dir=Path(folder),
+            sqlite_synchronous="NORMAL",
+            secret_key="bench",
+            argon2_memory_kib=64,
+            argon2_time_cost=1,
+        )
+        runtime = Runtime.build(settings)
+        migrate.upgrade(runtime.db.engine)
+        with runtime.db.session() as session:
+            publication.ensure_default(session)
+            author = accounts.create_user(
+                session,
+                settings,
+                username="bencher",
+                email="b@bench.invalid",
+                password="x" * 12,
+                verified=True,
+                check_strength=False,
+            )
+            author_id = author.id
+        timings: dict[bool, list[float]] = {False: [], True: []}
+        for index, text in enumerate(texts * 2):
+            screened = index % 2 == 1
+            with runtime.db.session() as session:
+                me = session.get_one(User, author_id)
+                started = time.perf_counter()
+                posts.create_post(
+                    session,
+                    settings,
+                    me,
+                    PostDraft(body=text[:4000]),
+                    services=runtime.services if screened else None,
+                )
+                timings[screened].append((time.perf_counter() - started) * 1000)
+        runtime.db.dispose()
+    plain, screened_t = sorted(timings[False]), sorted(timings[True])
+
+    def pct(values: list[float], q: float) -> float:
+        return values[min(len(values) - 1, int(len(values) * q))]
+
+    return {
+        "p50": round(pct(screened_t, 0.5) - pct(plain, 0.5), 3),
+        "p99": round(pct(screened_t, 0.99) - pct(plain, 0.99), 3),
+    }
+
+
+if __name__ == "__main__":
+    main()
