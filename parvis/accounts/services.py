@@ -309,13 +309,26 @@ def reset_password(session: Session, settings: Settings, raw_token: str, passwor
 
 
 def change_password(
-    session: Session, settings: Settings, user: User, current: str, new: str
+    session: Session,
+    settings: Settings,
+    user: User,
+    current: str,
+    new: str,
+    keep_session_id: int | None = None,
 ) -> None:
-    """Change the password of a signed-in member who knows the current one."""
+    """Change the password of a signed-in member who knows the current one.
+
+    Every other browser session ends (a stolen session must not survive a password change);
+    the one making the change is kept.
+    """
     if not passwords.verify_password(user.password_hash, current):
         raise InvalidInput("The current password is wrong.", field="current_password")
     passwords.check_strength(new, settings.min_password_score, [user.username, user.email])
     user.password_hash = passwords.hash_password(new)
+    others = delete(WebSession).where(WebSession.user_id == user.id)
+    if keep_session_id is not None:
+        others = others.where(WebSession.id != keep_session_id)
+    session.execute(others)
 
 
 def update_profile(

@@ -238,6 +238,7 @@ def change_password(
                 session.get_one(User, user.id),
                 current_password,
                 new_password,
+                keep_session_id=page.web_session.id if page.web_session else None,
             )
     except ParvisError as exc:
         errors = errors_of(exc)

@@ -181,3 +181,16 @@ def test_update_profile_checks_lengths(runtime: Runtime, make_user: MakeUser) ->
             session.scalars(select(User.display_name).where(User.username == "kim")).one()
             == "Kim K"
         )
+
+
+def test_changing_password_ends_other_sessions_only(runtime: Runtime, make_user: MakeUser) -> None:
+    user = make_user("lena")
+    with runtime.db.session() as session:
+        me = session.get_one(User, user.id)
+        _raw_other, _ = services.start_web_session(session, runtime.settings, me)
+        raw_here, here = services.start_web_session(session, runtime.settings, me)
+        services.change_password(session, runtime.settings, me, PASSWORD, STRONG, here.id)
+    with runtime.db.session() as session:
+        remaining = session.scalars(select(WebSession).where(WebSession.user_id == user.id)).all()
+        assert [row.id for row in remaining] == [here.id]
+        assert services.resolve_web_session(session, raw_here) is not None
