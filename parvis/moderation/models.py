@@ -232,3 +232,19 @@ class RulebookVersion(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ListEntry(Base):
+    """A moderation-list entry (e.g. hacked materials): who added it, when, under which rule."""
+
+    __tablename__ = "list_entries"
+    __table_args__ = (Index("ix_list_entries_lookup", "list_name", "kind", "value", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # url | domain | document (SHA-256)
+    value: Mapped[str] = mapped_column(String(2048))
+    rule_id: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from parvis.accounts.models import User
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
-from parvis.moderation import appeals, notices, publication
+from parvis.moderation import appeals, decisions, lists, notices, publication
 from parvis.moderation.decisions import DecisionRequest, history
 from parvis.moderation.models import (
     Action,
@@ -19,6 +19,8 @@ from parvis.moderation.models import (
     AppealState,
     Automation,
     Decision,
+    DecisionState,
+    ListEntry,
     Notice,
     NoticeState,
     Source,
@@ -89,6 +91,15 @@ def desk(
             open_appeals.append(
                 {"appeal": appeal, "decision": session.get(Decision, appeal.decision_id)}
             )
+        proposals = list(
+            session.scalars(
+                select(Decision)
+                .where(Decision.state == DecisionState.PROPOSED.value)
+                .order_by(Decision.id)
+                .limit(100)
+            )
+        )
+        entries = list(session.scalars(select(ListEntry).order_by(ListEntry.id.desc()).limit(50)))
         return render(
             request,
             "moderation.html",
@@ -97,6 +108,8 @@ def desk(
                 "appeals": open_appeals,
                 "rules": rulebook.rules,
                 "actions": ACTIONS,
+                "proposals": proposals,
+                "entries": entries,
             },
         )
 
@@ -220,4 +233,52 @@ def decide_appeal(
             new_action=Action(new_action) if new_action in ACTIONS else None,
         )
         deliver(session, runtime.services, outcome_decision)
+    return redirect("/moderation")
+
+
+@router.post("/lists")
+def add_list_entry(
+    kind: str = Form(""),
+    value: str = Form(""),
+    rule: str = Form("hacked-materials"),
+    note: str = Form(""),
+    csrf_token: str = Form(""),
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Put a URL, domain or document fingerprint on the hacked-materials list, citing a rule;
+    the rule's actions for it and for existing posts are proposed for review."""
+    page.check_csrf(csrf_token)
+    moderator = _moderator(page)
+    with runtime.db.session() as session:
+        lists.add_entry(
+            session,
+            session.get_one(User, moderator.id),
+            kind=kind,
+            value=value,
+            rule_id=rule,
+            note=note,
+        )
+    return redirect("/moderation")
+
+
+@router.post("/proposals/{decision_id}")
+def review_proposal(
+    decision_id: int,
+    answer: str = Form(""),
+    csrf_token: str = Form(""),
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Confirm a proposed decision (it takes effect and is delivered) or decline it."""
+    page.check_csrf(csrf_token)
+    moderator = _moderator(page)
+    if answer not in ("confirm", "decline"):
+        raise InvalidInput("Answer confirm or decline.", "answer")
+    with runtime.db.session() as session:
+        me = session.get_one(User, moderator.id)
+        if answer == "confirm":
+            deliver(session, runtime.services, decisions.confirm(session, decision_id, me))
+        else:
+            decisions.decline(session, decision_id, me)
     return redirect("/moderation")

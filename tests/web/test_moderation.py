@@ -134,3 +134,46 @@ def test_notice_to_decision_to_appeal(
         )
         == 2
     )
+
+
+def test_desk_lists_a_url_and_confirms_the_proposals(
+    client: TestClient, runtime: Runtime, make_user: MakeUser
+) -> None:
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+    make_user("member")
+    make_user("mod_one", role=Role.MODERATOR)
+    login(client, "member")
+    form_post(client, "/compose", {"body": "dossier: https://leaks.example/file.pdf"})
+    login(client, "mod_one")
+    added = form_post(
+        client,
+        "/moderation/lists",
+        page="/moderation",
+        data={
+            "kind": "url",
+            "value": "https://leaks.example/file.pdf",
+            "rule": "hacked-materials",
+            "note": "Listed after the leak",
+        },
+    )
+    assert added.status_code == 303
+    desk = client.get("/moderation").text
+    ids = re.findall(r"<strong>Proposal (\d+)</strong>", desk)
+    assert len(ids) == 2
+    for decision_id in ids:
+        assert (
+            form_post(
+                client,
+                f"/moderation/proposals/{decision_id}",
+                page="/moderation",
+                data={"answer": "confirm"},
+            ).status_code
+            == 303
+        )
+    assert "No proposals waiting" in client.get("/moderation").text
+    login(client, "member")
+    refused = form_post(client, "/compose", {"body": "again https://leaks.example/file.pdf"})
+    assert refused.status_code == 403
+    assert "cannot be shared here" in refused.text
+    assert 'class="interstitial"' in client.get("/public").text
