@@ -97,7 +97,7 @@ def status(view: PostView, settings: Settings) -> dict[str, Any]:
         content, spoiler, sensitive = "", "", False
     else:
         original = None
-        content, spoiler, sensitive = post.body_html, post.spoiler_text, post.sensitive
+        content, spoiler, sensitive = view.display_html, post.spoiler_text, post.sensitive
         if view.restriction is not None and view.restriction.interstitial:
             # Mastodon clients hide sensitive content behind its spoiler text: the same effect.
             sensitive = True

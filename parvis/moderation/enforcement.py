@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
+from html import escape
 from urllib.parse import urlsplit
 
 from sqlalchemy import Select, select
@@ -124,6 +127,41 @@ def link_keys(url: str) -> list[str]:
     labels = host.split(".")
     keys += [f"domain:{'.'.join(labels[i:])}" for i in range(len(labels) - 1)]
     return keys
+
+
+def blocked_links(session: Session, urls: Iterable[str]) -> dict[str, tuple[str, int]]:
+    """Which of these links are blocked: url -> (rule id, decision id)."""
+    urls = list(urls)
+    if not urls:
+        return {}
+    keys = {key: url for url in urls for key in link_keys(url)}
+    now = utcnow()
+    found: dict[str, tuple[str, int]] = {}
+    for key, ends_at, decision_id, rule_id in session.execute(
+        select(BlockedLink.key, BlockedLink.ends_at, Decision.id, Decision.rule_id)
+        .join(Decision, Decision.id == BlockedLink.decision_id)
+        .where(BlockedLink.key.in_(list(keys)))
+    ):
+        if ends_at is None or ends_at > now:
+            found[keys[key]] = (rule_id, decision_id)
+    return found
+
+
+def disable_links(html: str, blocked: dict[str, tuple[str, int]]) -> str:
+    """Replace each blocked link in sanitised post HTML by plain text that says why."""
+    for url, (rule_id, decision_id) in blocked.items():
+        pattern = re.compile(r'<a href="' + re.escape(escape(url)) + r'"[^>]*>(.*?)</a>', re.S)
+        before = (
+            f'<span class="link-disabled" title="Link disabled under the rule '
+            f"'{rule_id}' (decision {decision_id})\">"
+        )
+        after = f" [link disabled: {rule_id}]</span>"
+        html = pattern.sub(partial(_disabled, before, after), html)
+    return html
+
+
+def _disabled(before: str, after: str, match: re.Match[str]) -> str:
+    return before + match.group(1) + after
 
 
 def normalise_url(url: str) -> str:

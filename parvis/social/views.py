@@ -13,8 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
-from parvis.moderation.enforcement import Restriction, post_restrictions
-from parvis.social.models import Attachment, Bookmark, Mention, Post, PostTag, Vote
+from parvis.moderation.enforcement import (
+    Restriction,
+    blocked_links,
+    disable_links,
+    post_restrictions,
+)
+from parvis.social.models import Attachment, Bookmark, Mention, Post, PostLink, PostTag, Vote
 from parvis.social.visibility import Viewer, can_see_post
 
 
@@ -38,6 +43,15 @@ class PostView:
     in_reply_to_author: User | None = None
     # A moderation restriction in force (label, interstitial, demotion, removal), if any.
     restriction: Restriction | None = None
+    # Links in the post whose sharing a decision blocked: url -> (rule id, decision id).
+    blocked_links: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    @property
+    def display_html(self) -> str:
+        """The post's HTML with blocked links disabled (the text itself is kept)."""
+        if not self.blocked_links:
+            return self.post.body_html
+        return disable_links(self.post.body_html, self.blocked_links)
 
     @property
     def shown(self) -> PostView:
@@ -68,6 +82,12 @@ def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list
     _load_posts(session, quote_ids - all_posts.keys(), all_posts)
     ids = list(all_posts)
     restrictions = post_restrictions(session, ids)
+    post_links: dict[int, list[str]] = {}
+    for post_id, url in session.execute(
+        select(PostLink.post_id, PostLink.url).where(PostLink.post_id.in_(ids))
+    ):
+        post_links.setdefault(post_id, []).append(url)
+    blocked = blocked_links(session, {u for urls in post_links.values() for u in urls})
     user_ids = {p.author_id for p in all_posts.values()} | {
         p.in_reply_to_account_id for p in all_posts.values() if p.in_reply_to_account_id
     }
@@ -129,6 +149,7 @@ def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list
             bookmarked=post.id in bookmarked,
             in_reply_to_author=users.get(post.in_reply_to_account_id or 0),
             restriction=restrictions.get(post.id),
+            blocked_links={u: blocked[u] for u in post_links.get(post.id, []) if u in blocked},
         )
         if post.reblog_of_id and post.reblog_of_id in all_posts:
             result.reblog = view(all_posts[post.reblog_of_id], depth)

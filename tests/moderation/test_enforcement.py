@@ -172,3 +172,17 @@ def test_reversal_brings_the_post_back(
         decided_by_id=moderator.id,
     )
     assert post_id in _feeds(runtime, reader.id)["public"]
+
+
+def test_existing_posts_keep_their_text_with_the_blocked_link_disabled(
+    runtime: Runtime, client: TestClient, make_user: MakeUser
+) -> None:
+    member = make_user("member")
+    post_id = _write(runtime, member, "the file is at https://leaks.example/file.pdf for now")
+    _decide(runtime, SubjectType.URL, "https://leaks.example/file.pdf", Action.BLOCK_URL)
+    page = client.get("/public").text
+    assert "the file is at" in page
+    assert 'class="link-disabled"' in page
+    assert 'href="https://leaks.example/file.pdf"' not in page
+    status = client.get(f"/api/v1/statuses/{post_id}").json()
+    assert "link disabled: harassment" in status["content"]
