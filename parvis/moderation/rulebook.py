@@ -22,6 +22,7 @@ from parvis.moderation.reasons import RuleInfo
 SIGNAL_KINDS = frozenset(
     {
         "national_id",
+        "strikes",
         "phone",
         "street_address",
         "email",

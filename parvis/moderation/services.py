@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
 from parvis.accounts.services import Services
-from parvis.moderation import decisions
+from parvis.moderation import decisions, strikes
 from parvis.moderation.decisions import DecisionRequest
 from parvis.moderation.models import Action, Decision
 from parvis.social.models import Notification, NotificationKind
@@ -45,6 +45,7 @@ def take_decision(session: Session, services: Services, request: DecisionRequest
     decision = decisions.decide(session, request)
     if not request.propose:
         deliver(session, services, decision)
+        strikes.escalate(session, services, decision)
     return decision
 
 

@@ -1,0 +1,95 @@
+"""Strikes and escalation: decisions under rules that carry strikes count against the account
+for the rulebook's window; reaching the threshold suspends it by a decision citing the
+escalation rule. Superseded (e.g. reversed) decisions carry no strike."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parvis.accounts.services import Services
+from parvis.errors import NotFound
+from parvis.moderation import publication
+from parvis.moderation.decisions import DecisionRequest
+from parvis.moderation.models import (
+    AccountRestriction,
+    Action,
+    Automation,
+    Decision,
+    DecisionState,
+    RulebookVersion,
+    Source,
+    SubjectType,
+)
+from parvis.storage.base import utcnow
+
+ESCALATION_RULE = "escalation"
+
+
+def strikes(session: Session, user_id: int, window_days: int) -> int:
+    """Strikes the member carries now: decisions in the window, not superseded, with strikes."""
+    since = utcnow() - timedelta(days=window_days)
+    rows = session.execute(
+        select(Decision.rule_id, Decision.rulebook_version).where(
+            Decision.affected_user_id == user_id,
+            Decision.created_at >= since,
+            Decision.state.in_((DecisionState.IN_EFFECT.value, DecisionState.EXPIRED.value)),
+            Decision.action.not_in((Action.RESTORE.value, Action.NO_ACTION.value)),
+        )
+    ).all()
+    total = 0
+    for rule_id, version in rows:
+        stored = session.get(RulebookVersion, version)
+        if stored is None:
+            continue
+        try:
+            total += publication.parsed(stored).rule(rule_id).strikes
+        except KeyError:
+            continue
+    return total
+
+
+def escalate(session: Session, services: Services, decision: Decision) -> Decision | None:
+    """After a decision, suspend the account if its strikes reached the rulebook's threshold."""
+    from parvis.moderation.services import take_decision  # services call back into this module
+
+    user_id = decision.affected_user_id
+    if user_id is None or decision.rule_id == ESCALATION_RULE:
+        return None
+    try:
+        row = publication.get_version(session)
+    except NotFound:
+        return None  # no rulebook published yet: nothing defines strikes
+    rulebook = publication.parsed(row)
+    try:
+        rule = rulebook.rule(ESCALATION_RULE)
+    except KeyError:
+        return None
+    window = rulebook.escalation.get("window_days", 90)
+    threshold = rulebook.escalation.get("strikes_for_suspension", 3)
+    count = strikes(session, user_id, window)
+    if count < threshold:
+        return None
+    current = session.get(AccountRestriction, user_id)
+    if current is not None and current.action in (Action.SUSPEND.value, Action.TERMINATE.value):
+        return None
+    days = rulebook.escalation.get("suspension_days", rule.duration_days or 7)
+    return take_decision(
+        session,
+        services,
+        DecisionRequest(
+            subject_type=SubjectType.ACCOUNT,
+            subject_key=str(user_id),
+            action=Action.SUSPEND,
+            rule=rule.info(row.version),
+            facts=f"The account reached {count} strikes within {window} days (threshold "
+            f"{threshold}); the latest came with decision {decision.id}.",
+            source=Source.OWN_INITIATIVE,
+            automated_detection=True,
+            automated_decision=Automation.FULLY,
+            duration=timedelta(days=days),
+            territorial_scope=list(rule.territorial_scope),
+        ),
+    )
