@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+import re
+
+from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
-from parvis.errors import InvalidInput
+from parvis.accounts.models import User
+from parvis.errors import InvalidInput, PermissionDenied
 from parvis.moderation import publication
-from parvis.moderation.rulebook import diff
+from parvis.moderation.rulebook import RulebookError, diff, load_rulebook
 from parvis.runtime import Runtime, get_runtime
+from parvis.web.common import redirect
 from parvis.web.session import Page, load_page
 from parvis.web.templating import render
 
@@ -48,6 +52,61 @@ def rules_diff(
                 "versions": publication.versions(session),
             },
         )
+
+
+@router.get("/rules/publish")
+def publish_form(
+    request: Request, page: Page = Depends(load_page), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Admins: edit the rulebook as text and publish it as the next version."""
+    _admin(page)
+    with runtime.db.session() as session:
+        current = publication.get_version(session)
+        text = re.sub(
+            r"^version\s*=\s*\d+",
+            f"version = {current.version + 1}",
+            current.content,
+            count=1,
+            flags=re.MULTILINE,
+        )
+        return render(
+            request, "rules_publish.html", {"text": text, "problems": [], "current": current}
+        )
+
+
+@router.post("/rules/publish")
+def publish(
+    request: Request,
+    text: str = Form(""),
+    csrf_token: str = Form(""),
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Check and publish; problems are listed with their line and nothing is stored."""
+    page.check_csrf(csrf_token)
+    admin = _admin(page)
+    try:
+        load_rulebook(text)
+    except RulebookError as exc:
+        with runtime.db.session() as session:
+            current = publication.get_version(session)
+        return render(
+            request,
+            "rules_publish.html",
+            {"text": text, "problems": exc.problems, "current": current},
+            status_code=422,
+        )
+    with runtime.db.session() as session:
+        row = publication.publish(session, text, session.get_one(User, admin.id))
+        version = row.version
+    return redirect(f"/rules/{version}")
+
+
+def _admin(page: Page) -> User:
+    user = page.require_user()
+    if not user.is_admin:
+        raise PermissionDenied("Only admins publish the rulebook.")
+    return user
 
 
 @router.get("/rules/{version}")

@@ -78,3 +78,36 @@ def test_cli_check_reports_lines_and_exit_status(tmp_path: object) -> None:
     assert "'action' must be one of" in failed.output
     missing = runner.invoke(cli, ["rules", "check", str(folder / "nope.toml")])
     assert missing.exit_code == 2
+
+
+def test_admin_publishes_from_the_web_with_line_numbered_errors(
+    runtime: Runtime, client: TestClient, make_user: MakeUser
+) -> None:
+    from tests.web.conftest import csrf, login
+
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+    make_user("member")
+    make_user("boss", role=Role.ADMIN)
+    login(client, "member")
+    assert client.get("/rules/publish").status_code == 403
+    login(client, "boss")
+    form = client.get("/rules/publish").text
+    assert "version = 2" in form
+    bad = client.post(
+        "/rules/publish",
+        data={
+            "text": VERSION_2.replace('action = "remove"', 'action = "ban"', 1),
+            "csrf_token": csrf(client, "/rules/publish"),
+        },
+    )
+    assert bad.status_code == 422
+    assert "line " in bad.text
+    assert "&#39;action&#39; must be one of" in bad.text
+    done = client.post(
+        "/rules/publish",
+        data={"text": VERSION_2, "csrf_token": csrf(client, "/rules/publish")},
+        follow_redirects=False,
+    )
+    assert done.headers["location"] == "/rules/2"
+    assert "(in force)" in client.get("/rules/2").text
