@@ -14,15 +14,20 @@ from sqlalchemy.orm import Session
 from parvis.accounts.models import User
 from parvis.accounts.services import Services, validate_email
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
-from parvis.moderation import dsa
+from parvis.moderation import dsa, publication
+from parvis.moderation.decisions import DecisionRequest
 from parvis.moderation.models import (
     AccountRestriction,
+    Action,
+    Automation,
     Decision,
     Notice,
     NoticeState,
+    Source,
     SubjectType,
     TrustedFlagger,
 )
+from parvis.moderation.services import take_decision
 from parvis.social.models import Post
 from parvis.storage.base import utcnow
 
@@ -213,9 +218,54 @@ def resolve_notice(
             f"Outcome of your notice #{notice.id}",
             f"Hello {notice.notifier_name or 'there'},\n\n{what}\n\nReasons: {notice.outcome_text}"
             "\n\nIf you disagree, you can appeal this outcome within six months from your "
-            f"account, or by replying with notice #{notice.id}.\n",
+            f"account, or by replying with notice #{notice.id}.\n"
+            + (
+                "\nNote: members who often send manifestly unfounded notices have their "
+                "notices suspended for a while.\n"
+                if outcome == NoticeState.UNFOUNDED
+                else ""
+            ),
         )
+    if outcome == NoticeState.UNFOUNDED and notice.notifier_user_id is not None:
+        session.flush()
+        check_misuse(session, services, notice.notifier_user_id)
     return notice
+
+
+UNFOUNDED_THRESHOLD = 5
+MISUSE_RULE = "notice-misuse"
+
+
+def check_misuse(session: Session, services: Services, notifier_id: int) -> None:
+    """Suspend a member's notices (by a decision) once they keep sending unfounded ones."""
+    count = unfounded_count(session, notifier_id)
+    if count < UNFOUNDED_THRESHOLD:
+        return
+    current = session.get(AccountRestriction, notifier_id)
+    if current is not None and "notices" in current.features.split(","):
+        return
+    try:
+        row = publication.get_version(session)
+        rule = publication.parsed(row).rule(MISUSE_RULE)
+    except (NotFound, KeyError):
+        return
+    take_decision(
+        session,
+        services,
+        DecisionRequest(
+            subject_type=SubjectType.ACCOUNT,
+            subject_key=str(notifier_id),
+            action=Action.RESTRICT_ACCOUNT,
+            rule=rule.info(row.version),
+            facts=f"{count} notices from this account were manifestly unfounded in 90 days.",
+            source=Source.OWN_INITIATIVE,
+            automated_detection=True,
+            automated_decision=Automation.FULLY,
+            duration=timedelta(days=rule.duration_days or 30),
+            features=tuple(rule.features) or ("notices",),
+            territorial_scope=list(rule.territorial_scope),
+        ),
+    )
 
 
 def unfounded_count(session: Session, user_id: int, days: int = 90) -> int:

@@ -23,6 +23,7 @@ SIGNAL_KINDS = frozenset(
     {
         "national_id",
         "strikes",
+        "unfounded_notices",
         "phone",
         "street_address",
         "email",

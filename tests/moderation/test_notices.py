@@ -133,3 +133,33 @@ def test_outcome_reaches_the_notifier(
     assert "harassment rule" in message
     with runtime.db.session() as session:
         assert notices.review_queue(session) == []
+
+
+def test_repeated_unfounded_notices_suspend_notifying_by_a_decision(
+    runtime: Runtime, make_user: MakeUser, post_by: Callable[[User, str], int]
+) -> None:
+    from parvis.moderation import publication
+    from parvis.moderation.models import AccountRestriction
+
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+    moderator = make_user("mod", role=Role.MODERATOR)
+    serial = make_user("serial")
+    post_id = post_by(make_user("author"), "a perfectly fine post")
+    for _ in range(notices.UNFOUNDED_THRESHOLD):
+        notice = _submit(runtime, f"/@author/{post_id}", serial)
+        with runtime.db.session() as session:
+            notices.resolve_notice(
+                session,
+                runtime.services,
+                notice.id,
+                session.get_one(User, moderator.id),
+                outcome=NoticeState.UNFOUNDED,
+                explanation="Nothing illegal or against the rules.",
+            )
+    with runtime.db.session() as session:
+        restriction = session.get_one(AccountRestriction, serial.id)
+        assert restriction.features == "notices"
+    with pytest.raises(PermissionDenied, match="notices are suspended"):
+        _submit(runtime, f"/@author/{post_id}", serial)
+    assert "suspended for a while" in outbox_messages(runtime.settings)[-2]

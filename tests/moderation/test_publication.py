@@ -71,7 +71,7 @@ def test_cli_check_reports_lines_and_exit_status(tmp_path: object) -> None:
     runner = CliRunner()
     ok = runner.invoke(cli, ["rules", "check", str(good)])
     assert ok.exit_code == 0
-    assert "valid rulebook version 1 with 9 rules" in ok.output
+    assert "valid rulebook version 1 with 10 rules" in ok.output
     failed = runner.invoke(cli, ["rules", "check", str(bad)])
     assert failed.exit_code == 1
     assert f"{bad}:" in failed.output
