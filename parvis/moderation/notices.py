@@ -217,8 +217,12 @@ def resolve_notice(
             notice.notifier_email,
             f"Outcome of your notice #{notice.id}",
             f"Hello {notice.notifier_name or 'there'},\n\n{what}\n\nReasons: {notice.outcome_text}"
-            "\n\nIf you disagree, you can appeal this outcome within six months from your "
-            f"account, or by replying with notice #{notice.id}.\n"
+            "\n\nIf you disagree, you can appeal this outcome within six months"
+            + (
+                f" at {services.settings.base_url}/notices/{notice.id}.\n"
+                if notice.notifier_user_id
+                else f" by replying with notice #{notice.id}.\n"
+            )
             + (
                 "\nNote: members who often send manifestly unfounded notices have their "
                 "notices suspended for a while.\n"

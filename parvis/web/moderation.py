@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from parvis.accounts.models import User
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
-from parvis.moderation import appeals, decisions, lists, notices, publication
+from parvis.moderation import appeals, decisions, lists, notice_appeals, notices, publication
 from parvis.moderation.decisions import DecisionRequest, history
 from parvis.moderation.models import (
     Action,
@@ -89,7 +89,13 @@ def desk(
             select(Appeal).where(Appeal.state == AppealState.OPEN.value).order_by(Appeal.id)
         ):
             open_appeals.append(
-                {"appeal": appeal, "decision": session.get(Decision, appeal.decision_id)}
+                {
+                    "appeal": appeal,
+                    "decision": session.get(Decision, appeal.decision_id)
+                    if appeal.decision_id
+                    else None,
+                    "notice": session.get(Notice, appeal.notice_id) if appeal.notice_id else None,
+                }
             )
         proposals = list(
             session.scalars(
@@ -281,4 +287,38 @@ def review_proposal(
             deliver(session, runtime.services, decisions.confirm(session, decision_id, me))
         else:
             decisions.decline(session, decision_id, me)
+    return redirect("/moderation")
+
+
+@router.post("/notice-appeals/{appeal_id}")
+def decide_notice_appeal(
+    appeal_id: int,
+    outcome: str = Form(""),
+    rule: str = Form(""),
+    action: str = Form(""),
+    facts: str = Form(""),
+    csrf_token: str = Form(""),
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """A notifier's appeal against "no action": keep it, or act on the notice citing a rule."""
+    page.check_csrf(csrf_token)
+    moderator = _moderator(page)
+    reverse = outcome == "act"
+    if outcome not in ("keep", "act"):
+        raise InvalidInput("Outcome must be keep or act.", "outcome")
+    if reverse and action not in ACTIONS:
+        raise InvalidInput("Choose an action from the ladder.", "action")
+    info = _rule(runtime, rule) if reverse else None
+    with runtime.db.session() as session:
+        notice_appeals.decide(
+            session,
+            runtime.services,
+            appeal_id,
+            session.get_one(User, moderator.id),
+            reverse=reverse,
+            facts=facts,
+            rule=info,
+            action=Action(action) if reverse else None,
+        )
     return redirect("/moderation")

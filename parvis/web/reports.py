@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
+from sqlalchemy import select
 from starlette.responses import Response
 
 from parvis.accounts.models import User
-from parvis.errors import ParvisError
-from parvis.moderation import notices
+from parvis.errors import NotFound, ParvisError
+from parvis.moderation import notice_appeals, notices
 from parvis.moderation.dsa import CATEGORIES
+from parvis.moderation.models import Appeal, Notice
 from parvis.runtime import Runtime, get_runtime
-from parvis.web.common import errors_of
+from parvis.web.common import errors_of, redirect
 from parvis.web.session import Page, load_page
 from parvis.web.templating import render
 
@@ -115,3 +117,44 @@ def report(
             "link_label": "Back to the square",
         },
     )
+
+
+@router.get("/notices/{notice_id}")
+def notice_page(
+    request: Request,
+    notice_id: int,
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """A member's own notice: its state, the outcome and, when closed without action, an appeal."""
+    user = page.require_user()
+    with runtime.db.session() as session:
+        notice = session.get(Notice, notice_id)
+        if notice is None or notice.notifier_user_id != user.id:
+            raise NotFound("No such notice of yours.")
+        appeal = session.scalar(select(Appeal).where(Appeal.notice_id == notice.id))
+        return render(
+            request,
+            "notice.html",
+            {
+                "notice": notice,
+                "appeal": appeal,
+                "category": CATEGORY_LABELS.get(notice.category, notice.category),
+            },
+        )
+
+
+@router.post("/notices/{notice_id}/appeal")
+def notice_appeal(
+    notice_id: int,
+    reason: str = Form(""),
+    csrf_token: str = Form(""),
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Appeal a decision not to act on one's notice."""
+    page.check_csrf(csrf_token)
+    user = page.require_user()
+    with runtime.db.session() as session:
+        notice_appeals.file(session, session.get_one(User, user.id), notice_id, reason)
+    return redirect(f"/notices/{notice_id}")
