@@ -121,20 +121,7 @@ def add_entry(
             Action.BLOCK_URL,
             f"The {kind} is on the {list_name} list under the rule '{rule_id}'.",
         )
-    post_action = next(
-        (
-            Action(a)
-            for a in (rule.action, *rule.also)
-            if a
-            in (
-                Action.INTERSTITIAL.value,
-                Action.LABEL.value,
-                Action.DEMOTE.value,
-                Action.REMOVE.value,
-            )
-        ),
-        None,
-    )
+    post_action = rule.post_action
     if post_action is not None:
         for post_id in _posts_matching(session, kind, value):
             propose(

@@ -60,6 +60,9 @@ RULE_KEYS = frozenset(
         "reference_url",
     }
 )
+POST_LEVEL = frozenset(
+    a.value for a in (Action.LABEL, Action.INTERSTITIAL, Action.DEMOTE, Action.REMOVE)
+)
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 
 
@@ -102,6 +105,14 @@ class Rule:
     strikes: int
     territorial_scope: tuple[str, ...]
     reference_url: str = ""
+
+    @property
+    def post_action(self) -> Action | None:
+        """The first of the rule's actions that applies to a single post, if any."""
+        for name in (self.action, *self.also):
+            if name in POST_LEVEL:
+                return Action(name)
+        return None
 
     def info(self, version: int) -> RuleInfo:
         """What a decision and its statement of reasons need to know of this rule."""

@@ -33,20 +33,7 @@ def _propose_for_post(
     rule = proposal.rule
     if not {s.kind for s in proposal.signals} & LISTED:
         return []
-    action = next(
-        (
-            Action(a)
-            for a in (rule.action, *rule.also)
-            if a
-            in (
-                Action.INTERSTITIAL.value,
-                Action.LABEL.value,
-                Action.DEMOTE.value,
-                Action.REMOVE.value,
-            )
-        ),
-        None,
-    )
+    action = rule.post_action
     if action is None:
         return []
     matched = ", ".join(sorted({s.kind for s in proposal.signals if s.kind in LISTED}))
@@ -93,12 +80,7 @@ def screen_post(session: Session, services: Services, post: Post) -> list[Decisi
         if not rule.automatic:
             taken += _propose_for_post(session, post, proposal, row.version)
             continue
-        if rule.action not in (
-            Action.REMOVE.value,
-            Action.INTERSTITIAL.value,
-            Action.LABEL.value,
-            Action.DEMOTE.value,
-        ):
+        if rule.action not in POST_LEVEL:
             continue
         already = session.scalar(
             select(Decision.id).where(
