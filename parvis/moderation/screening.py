@@ -18,6 +18,7 @@ from parvis.moderation.models import (
     Source,
     SubjectType,
 )
+from parvis.moderation.rulebook import POST_LEVEL
 from parvis.moderation.services import take_decision
 from parvis.moderation.signals import inline
 from parvis.moderation.signals.types import Signal
