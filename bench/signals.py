@@ -10,6 +10,7 @@ Writes bench/out/signals-<time>.json. Runs on one core, in-process, touching no 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import statistics
@@ -133,7 +134,7 @@ def main() -> None:
         }
         for kind, c in counts.items()
     }
-    added = screening_overhead(texts[:300])
+    added = screening_overhead(texts[:2000])
     report: dict[str, Any] = {
         "posts": len(texts),
         "runs": args.runs,
@@ -160,12 +161,16 @@ def main() -> None:
     print(f"report written to {path}")
 
 
+AUTHORS = 200
+
+
 def screening_overhead(texts: list[str]) -> dict[str, float]:
     """Post creation through the service with and without inline screening (SQLite, in-process)."""
     from parvis.accounts import services as accounts
     from parvis.accounts.models import User
     from parvis.config import Settings
     from parvis.moderation import publication
+    from parvis.moderation.screening import screen_post
     from parvis.runtime import Runtime
     from parvis.social import posts
     from parvis.social.posts import PostDraft
@@ -178,44 +183,53 @@ def screening_overhead(texts: list[str]) -> dict[str, float]:
             secret_key="bench",
             argon2_memory_kib=64,
             argon2_time_cost=1,
+            link_check_enabled=True,  # links are queued for the checker, as in production
         )
         runtime = Runtime.build(settings)
         migrate.upgrade(runtime.db.engine)
         with runtime.db.session() as session:
             publication.ensure_default(session)
-            author = accounts.create_user(
-                session,
-                settings,
-                username="bencher",
-                email="b@bench.invalid",
-                password="x" * 12,
-                verified=True,
-                check_strength=False,
-            )
-            author_id = author.id
-        timings: dict[bool, list[float]] = {False: [], True: []}
-        for index, text in enumerate(texts * 2):
-            screened = index % 2 == 1
-            with runtime.db.session() as session:
-                me = session.get_one(User, author_id)
-                started = time.perf_counter()
-                posts.create_post(
+            # Posts rotate over many authors, as on a real instance: one author posting the
+            # whole corpus in seconds would (rightly) trip the flood rule.
+            author_ids = [
+                accounts.create_user(
                     session,
                     settings,
-                    me,
-                    PostDraft(body=text[:4000]),
-                    services=runtime.services if screened else None,
-                )
-                timings[screened].append((time.perf_counter() - started) * 1000)
+                    username=f"bencher{n}",
+                    email=f"b{n}@bench.invalid",
+                    password="x" * 12,
+                    verified=True,
+                    check_strength=False,
+                ).id
+                for n in range(AUTHORS)
+            ]
+        gc.freeze()  # as the server does once started (parvis.app)
+        # The added latency is the time spent in screen_post, measured on its own inside the
+        # post's transaction (the difference of two noisy create_post timings hid it in noise).
+        added: list[float] = []
+        whole: list[float] = []
+        for index, text in enumerate(texts):
+            with runtime.db.session() as session:
+                me = session.get_one(User, author_ids[index % AUTHORS])
+                started = time.perf_counter()
+                post = posts.create_post(session, settings, me, PostDraft(body=text[:4000]))
+                screening = time.perf_counter()
+                screen_post(session, runtime.services, post)
+                done = time.perf_counter()
+                added.append((done - screening) * 1000)
+                whole.append((done - started) * 1000)
         runtime.db.dispose()
-    plain, screened_t = sorted(timings[False]), sorted(timings[True])
+    added.sort()
+    whole.sort()
 
     def pct(values: list[float], q: float) -> float:
         return values[min(len(values) - 1, int(len(values) * q))]
 
     return {
-        "p50": round(pct(screened_t, 0.5) - pct(plain, 0.5), 3),
-        "p99": round(pct(screened_t, 0.99) - pct(plain, 0.99), 3),
+        "p50": round(pct(added, 0.5), 3),
+        "p99": round(pct(added, 0.99), 3),
+        "create_p50": round(pct(whole, 0.5), 3),
+        "create_p99": round(pct(whole, 0.99), 3),
     }
 
 

@@ -10,10 +10,12 @@ from typing import Annotated
 import typer
 
 from parvis.accounts.models import Role
+from parvis.audit.cli import audit_app
 from parvis.config import Settings, load_settings
 from parvis.errors import ParvisError
-from parvis.moderation.cli import rules_app
+from parvis.moderation.cli import links_app, rules_app
 from parvis.moderation.scan import scan
+from parvis.transparency.cli import reasons_app, report_app
 
 app = typer.Typer(
     help="Parvis: a public square with known rules.",
@@ -28,6 +30,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(admin_app, name="admin")
 app.add_typer(rules_app, name="rules")
+app.add_typer(links_app, name="links")
+app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
+app.add_typer(reasons_app, name="reasons")
 app.command("scan")(scan)
 
 
@@ -84,7 +90,13 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
-        proxy_headers=False,
+        proxy_headers=False,  # the shield reads forwarded-for from trusted proxies only
+        # Slow and oversized clients (parvis.shield): idle keep-alive, header block size (h11),
+        # WebSocket message size and per-connection queue.
+        timeout_keep_alive=settings.serve_keep_alive_seconds,
+        h11_max_incomplete_event_size=settings.serve_max_header_bytes,
+        ws_max_size=settings.serve_ws_max_bytes,
+        ws_max_queue=settings.serve_ws_max_queue,
     )
 
 
@@ -110,7 +122,7 @@ def demo() -> None:
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "heads",
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply database migrations up to REVISION (the newest by default)."""
     from parvis.storage import migrate

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from parvis.accounts import passwords
 from parvis.accounts.models import Role, User
+from parvis.audit import log as audit_log
 from parvis.moderation import notices, publication
 from parvis.moderation.decisions import DecisionRequest
 from parvis.moderation.models import Action, Automation, Source, SubjectType
@@ -16,6 +17,7 @@ from parvis.social import graph, posts
 from parvis.social.models import PostKind
 from parvis.social.posts import PostDraft
 from parvis.storage.base import utcnow
+from parvis.transparency.demo import leaked_dossier
 
 DEMO_PASSWORD = "parvis-demo-square-2026"
 FOLLOWER_ACCOUNTS = 150
@@ -103,6 +105,9 @@ def load_demo(runtime: Runtime) -> str:
             session.add(reader)
             readers.append(reader)
         session.flush()
+        for user in people.values():
+            if user.role != Role.MEMBER.value:
+                audit_log.record_role(session, user.id, user.username, user.role)
         ana, marc, lea, big, tom, sofia = (people[name] for name, *_ in PEOPLE)
         for reader in readers:
             graph.follow(session, reader, big)
@@ -164,6 +169,7 @@ def load_demo(runtime: Runtime) -> str:
         posts.repost(session, sofia, dossier)
         posts.repost(session, lea, article.id)
         _moderation_examples(session, runtime, big, tom, marc)
+        leaked_dossier(session, runtime)  # scenario 1: list entry, decisions, appeal
     names = ", ".join(f"{name} ({role.value})" for name, _d, role, _b in PEOPLE)
     return (
         f"demo data loaded: {len(PEOPLE)} members and {FOLLOWER_ACCOUNTS} followers of @bigvoice.\n"

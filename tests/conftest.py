@@ -22,9 +22,11 @@ from parvis.accounts import services as accounts
 from parvis.accounts.models import Role, User
 from parvis.app import create_app
 from parvis.config import Settings
+from parvis.moderation import screening
 from parvis.runtime import Runtime
 from parvis.storage import migrate
 from parvis.storage.registry import metadata
+from tests.sites import site  # noqa: F401 - a fixture shared by link-checker tests
 
 PG_URL = os.environ.get("PARVIS_TEST_DATABASE_URL", "")
 PASSWORD = "correct horse battery staple 42"
@@ -76,6 +78,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Pa
         "argon2_memory_kib": 64,
         "sqlite_synchronous": "OFF",
         "base_url": "http://testserver",
+        "link_check_enabled": False,
     }
     if request.param == "postgresql":
         url = request.getfixturevalue("pg_schema_url")
@@ -84,6 +87,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Pa
             names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         engine.dispose()
+        screening.forget_cached_state()  # the same URL now names an emptied database
         values["database_url"] = url
     else:
         shutil.copy(sqlite_template, tmp_path / "parvis.db")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from parvis.accounts import passwords
 from parvis.accounts.models import EmailToken, LoginAttempt, Role, User, WebSession
 from parvis.accounts.tokens import hash_token, new_token
+from parvis.audit import log as audit_log
 from parvis.config import Settings
 from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from parvis.mail import Mailer
@@ -99,6 +100,8 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    if user.role != Role.MEMBER.value:
+        audit_log.record_role(session, user.id, user.username, user.role)
     return user
 
 
@@ -357,6 +360,7 @@ def set_role(session: Session, user: User, role: Role) -> None:
     """Change a member's role (operators and admins only; callers check the permission)."""
     user.role = role.value
     session.flush()
+    audit_log.record_role(session, user.id, user.username, user.role)
 
 
 def get_user(session: Session, user_id: int) -> User:

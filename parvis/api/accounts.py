@@ -1,91 +1,107 @@
-"""Accounts: credentials, profiles, a member's statuses and lists, follow/block/mute."""
+"""Accounts: sign-up, credentials, profiles, a member's statuses and lists, follow/block/mute."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
 from parvis.accounts import services as accounts
 from parvis.accounts.models import User
 from parvis.api import entities
-from parvis.api.auth import Caller, caller, optional_caller
-from parvis.api.pagination import link_header, page_params
-from parvis.api.params import read_params
+from parvis.api.auth import Caller, caller, optional_caller, viewer_for
+from parvis.api.ids import parse_id
+from parvis.api.models import OAuthApp
+from parvis.api.oauth import issue_token
+from parvis.api.pagination import link_header, max_id_param, page_params
+from parvis.api.params import Params, read_params
+from parvis.api.pins import pinned_page
 from parvis.api.responses import status_page
-from parvis.errors import NotFound
+from parvis.errors import InvalidInput, NotFound, PermissionDenied
 from parvis.runtime import Runtime, get_runtime
 from parvis.social import feeds, graph, search
 from parvis.social.feeds import PageQuery
-from parvis.social.visibility import ANONYMOUS, load_viewer
+from parvis.social.visibility import load_viewer
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
 
-def _int_id(value: str) -> int:
-    if not value.isdigit():
+def _account(session: Session, account_id: str) -> User:
+    number = parse_id(account_id)
+    user = session.get(User, number) if number is not None else None
+    if user is None:
         raise NotFound("Record not found")
-    return int(value)
+    return user
 
 
-def _credential_account(user: User, runtime: Runtime) -> dict[str, Any]:
-    entity = entities.account(user, runtime.settings)
-    entity["source"] = {
-        "note": user.bio,
-        "fields": [],
-        "privacy": "public",
-        "sensitive": False,
-        "language": None,
-        "follow_requests_count": 0,
-    }
-    return entity
+@router.post("")
+def register(
+    params: Params = Depends(read_params),
+    who: Caller = Depends(caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> entities.Token:
+    """Sign up through an app (its client-credentials token); returns the new member's token.
+
+    The member must confirm their e-mail address (a link is sent) before posting.
+    """
+    who.require("write:accounts")
+    if who.app_id is None:
+        raise PermissionDenied("Sign-up needs an app token (client_credentials grant).")
+    if not params.boolean("agreement"):
+        raise InvalidInput("agreement must be true: accept the server rules.", "agreement")
+    with runtime.db.session() as session:
+        user = accounts.sign_up(
+            session,
+            runtime.services,
+            params.get("username"),
+            params.get("email"),
+            params.get("password"),
+        )
+        app = session.get_one(OAuthApp, who.app_id)
+        return issue_token(session, app, user.id, app.scopes)
 
 
 @router.get("/verify_credentials")
 def verify_credentials(
     who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
-) -> dict[str, Any]:
+) -> entities.CredentialAccount:
     """The signed-in member's own account, with its source fields."""
     user = who.member("read:accounts")
     with runtime.db.session() as session:
-        return _credential_account(session.get_one(User, user.id), runtime)
+        return entities.credential_account(session.get_one(User, user.id), runtime.settings)
 
 
 @router.patch("/update_credentials")
-async def update_credentials(
-    request: Request, who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
-) -> dict[str, Any]:
-    """Change display name and bio."""
+def update_credentials(
+    params: Params = Depends(read_params),
+    who: Caller = Depends(caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> entities.CredentialAccount:
+    """Change display name and bio (`note`, plain text)."""
     user = who.member("write:accounts")
-    params = await read_params(request)
-
-    def work() -> dict[str, Any]:
-        with runtime.db.session() as session:
-            me = session.get_one(User, user.id)
-            accounts.update_profile(
-                me,
-                display_name=params.get("display_name") if params.has("display_name") else None,
-                bio=params.get("note") if params.has("note") else None,
-            )
-            return _credential_account(me, runtime)
-
-    return await run_in_threadpool(work)
+    with runtime.db.session() as session:
+        me = session.get_one(User, user.id)
+        accounts.update_profile(
+            me,
+            display_name=params.get("display_name") if params.has("display_name") else None,
+            bio=params.get("note") if params.has("note") else None,
+        )
+        return entities.credential_account(me, runtime.settings)
 
 
 @router.get("/relationships")
 def relationships(
     request: Request, who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
-) -> list[dict[str, Any]]:
-    """How the member relates to each listed account."""
+) -> list[entities.Relationship]:
+    """How the member relates to each listed account (unknown ids are left out)."""
     user = who.member("read:follows")
-    ids = request.query_params.getlist("id[]") + request.query_params.getlist("id")
+    raw = request.query_params.getlist("id[]") + request.query_params.getlist("id")
+    ids = [n for n in dict.fromkeys(map(parse_id, raw)) if n is not None]
     with runtime.db.session() as session:
         return [
-            entities.relationship(graph.relationship(session, user.id, _int_id(i)))
+            entities.relationship(graph.relationship(session, user.id, i))
             for i in ids
-            if i.isdigit() and session.get(User, int(i)) is not None
+            if session.get(User, i) is not None
         ]
 
 
@@ -94,31 +110,30 @@ def lookup(
     acct: str = Query(..., description="username or username@domain"),
     who: Caller | None = Depends(optional_caller),
     runtime: Runtime = Depends(get_runtime),
-) -> dict[str, Any]:
-    """Find an account by its handle."""
-    username = acct.lstrip("@").split("@")[0]
+) -> entities.Account:
+    """Find an account by its handle (404 across a block)."""
+    username = acct.strip().lstrip("@").split("@")[0]
     with runtime.db.session() as session:
         user = accounts.get_user_by_username(session, username)
-        if who and who.user and not load_viewer(session, who.user.id).can_see_account(user.id):
+        if not viewer_for(session, who).can_see_account(user.id):
             raise NotFound("Record not found")
         return entities.account(user, runtime.settings)
 
 
 @router.get("/search")
 def search_accounts(
-    q: str = "",
+    q: str = Query("", max_length=200),
     limit: int = Query(40, ge=1, le=80),
+    offset: int = Query(0, ge=0, le=10_000),
     who: Caller = Depends(caller),
     runtime: Runtime = Depends(get_runtime),
-) -> list[dict[str, Any]]:
-    """Accounts matching a name."""
+) -> list[entities.Account]:
+    """Accounts whose username or display name matches (blocked ones left out)."""
     user = who.member("read:accounts")
     with runtime.db.session() as session:
         viewer = load_viewer(session, user.id)
-        return [
-            entities.account(u, runtime.settings)
-            for u in search.search_accounts(session, viewer, q, limit=limit)
-        ]
+        found = search.search_accounts(session, viewer, q, limit=limit, offset=offset)
+        return [entities.account(u, runtime.settings) for u in found]
 
 
 @router.get("/{account_id}")
@@ -126,13 +141,10 @@ def get_account(
     account_id: str,
     who: Caller | None = Depends(optional_caller),
     runtime: Runtime = Depends(get_runtime),
-) -> dict[str, Any]:
-    """One account."""
+) -> entities.Account:
+    """One account (shown across a block too, as Mastodon does; its statuses are not)."""
     with runtime.db.session() as session:
-        user = session.get(User, _int_id(account_id))
-        if user is None:
-            raise NotFound("Record not found")
-        return entities.account(user, runtime.settings)
+        return entities.account(_account(session, account_id), runtime.settings)
 
 
 @router.get("/{account_id}/statuses")
@@ -141,16 +153,19 @@ def account_statuses(
     account_id: str,
     exclude_replies: bool = False,
     exclude_reblogs: bool = False,
+    only_media: bool = False,
+    pinned: bool = False,
     page: PageQuery = Depends(page_params),
     who: Caller | None = Depends(optional_caller),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    """A member's statuses, newest first (empty across a block)."""
+    """A member's statuses, newest first (empty across a block); `pinned=true` gives the
+    statuses they pinned, most recently pinned first."""
     with runtime.db.session() as session:
-        user = session.get(User, _int_id(account_id))
-        if user is None:
-            raise NotFound("Record not found")
-        viewer = load_viewer(session, who.user.id) if who and who.user else ANONYMOUS
+        user = _account(session, account_id)
+        viewer = viewer_for(session, who)
+        if pinned:
+            return pinned_page(session, viewer, user.id, page, runtime.settings)
         rows = feeds.profile(
             session,
             viewer,
@@ -158,36 +173,60 @@ def account_statuses(
             page,
             include_replies=not exclude_replies,
             include_reblogs=not exclude_reblogs,
+            only_media=only_media,
         )
         return status_page(request, session, viewer, rows, runtime.settings)
 
 
-@router.get("/{account_id}/{which}")
-def account_lists(
-    request: Request,
-    account_id: str,
-    which: str,
-    limit: int = Query(40, ge=1, le=80),
-    max_id: str | None = None,
-    who: Caller | None = Depends(optional_caller),
-    runtime: Runtime = Depends(get_runtime),
-) -> Response:
-    """Followers or following of an account."""
-    if which not in ("followers", "following"):
-        raise NotFound("Record not found")
-    with runtime.db.session() as session:
-        user = session.get(User, _int_id(account_id))
-        if user is None:
-            raise NotFound("Record not found")
-        viewer = load_viewer(session, who.user.id) if who and who.user else ANONYMOUS
-        before = int(max_id) if max_id and max_id.isdigit() else None
-        users = graph.list_accounts(session, user.id, which, max_id=before, limit=limit)
-        body = [
-            entities.account(u, runtime.settings) for u in users if viewer.can_see_account(u.id)
-        ]
+def _account_page(request: Request, body: list[entities.Account], users: list[User]) -> Response:
     response = JSONResponse(body)
     link_header(request, response, users)
     return response
+
+
+@router.get("/{account_id}/followers")
+def followers(
+    request: Request,
+    account_id: str,
+    limit: int = Query(40, ge=1, le=80),
+    max_id: int | None = Depends(max_id_param),
+    who: Caller | None = Depends(optional_caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Accounts following this one, paged by account id."""
+    return _follow_list(request, account_id, "followers", max_id, limit, who, runtime)
+
+
+@router.get("/{account_id}/following")
+def following(
+    request: Request,
+    account_id: str,
+    limit: int = Query(40, ge=1, le=80),
+    max_id: int | None = Depends(max_id_param),
+    who: Caller | None = Depends(optional_caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Accounts this one follows, paged by account id."""
+    return _follow_list(request, account_id, "following", max_id, limit, who, runtime)
+
+
+def _follow_list(
+    request: Request,
+    account_id: str,
+    which: str,
+    max_id: int | None,
+    limit: int,
+    who: Caller | None,
+    runtime: Runtime,
+) -> Response:
+    with runtime.db.session() as session:
+        user = _account(session, account_id)
+        viewer = viewer_for(session, who)
+        users = graph.list_accounts(session, user.id, which, max_id=max_id, limit=limit)
+        body = [
+            entities.account(u, runtime.settings) for u in users if viewer.can_see_account(u.id)
+        ]
+    return _account_page(request, body, users)
 
 
 ACTIONS = {
@@ -206,45 +245,57 @@ def relationship_action(
     action: str,
     who: Caller = Depends(caller),
     runtime: Runtime = Depends(get_runtime),
-) -> dict[str, Any]:
+) -> entities.Relationship:
     """Follow, unfollow, block, unblock, mute or unmute; returns the new Relationship."""
     if action not in ACTIONS:
         raise NotFound("Record not found")
     function, scope = ACTIONS[action]
     user = who.member(scope)
     with runtime.db.session() as session:
-        target = session.get(User, _int_id(account_id))
-        if target is None:
-            raise NotFound("Record not found")
+        target = _account(session, account_id)
         function(session, session.get_one(User, user.id), target)
         session.flush()
         return entities.relationship(graph.relationship(session, user.id, target.id))
 
 
-blocks_router = APIRouter(prefix="/api/v1", tags=["accounts"])
+lists_router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-@blocks_router.get("/blocks")
+def _own_list(
+    request: Request,
+    which: str,
+    scope: str,
+    who: Caller,
+    runtime: Runtime,
+    limit: int,
+    max_id: int | None,
+) -> Response:
+    user = who.member(scope)
+    with runtime.db.session() as session:
+        users = graph.list_accounts(session, user.id, which, max_id=max_id, limit=limit)
+        body = [entities.account(u, runtime.settings) for u in users]
+    return _account_page(request, body, users)
+
+
+@lists_router.get("/blocks")
 def blocks(
-    who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
-) -> list[dict[str, Any]]:
-    """Accounts the member blocks."""
-    user = who.member("read:blocks")
-    with runtime.db.session() as session:
-        return [
-            entities.account(u, runtime.settings)
-            for u in graph.list_accounts(session, user.id, "blocks", limit=80)
-        ]
+    request: Request,
+    limit: int = Query(40, ge=1, le=80),
+    max_id: int | None = Depends(max_id_param),
+    who: Caller = Depends(caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Accounts the member blocks, paged by account id."""
+    return _own_list(request, "blocks", "read:blocks", who, runtime, limit, max_id)
 
 
-@blocks_router.get("/mutes")
+@lists_router.get("/mutes")
 def mutes(
-    who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
-) -> list[dict[str, Any]]:
-    """Accounts the member mutes."""
-    user = who.member("read:mutes")
-    with runtime.db.session() as session:
-        return [
-            entities.account(u, runtime.settings)
-            for u in graph.list_accounts(session, user.id, "mutes", limit=80)
-        ]
+    request: Request,
+    limit: int = Query(40, ge=1, le=80),
+    max_id: int | None = Depends(max_id_param),
+    who: Caller = Depends(caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Accounts the member mutes, paged by account id."""
+    return _own_list(request, "mutes", "read:mutes", who, runtime, limit, max_id)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
 from parvis.accounts.tokens import hash_token
 from parvis.api.models import OAuthToken
 from parvis.errors import PermissionDenied, Unauthenticated
 from parvis.runtime import Runtime, get_runtime
+from parvis.social.visibility import ANONYMOUS, Viewer, load_viewer
 
 SCOPES = ("read", "write", "follow", "push", "admin:read", "admin:write")
 
@@ -51,6 +53,14 @@ class Caller:
             raise PermissionDenied("This endpoint needs a token that acts for a member.")
         return self.user
 
+    def staff(self, scope: str) -> User:
+        """The calling moderator or admin, after checking the token's admin scope and the role:
+        both are needed (a member's token with admin scopes is still refused)."""
+        user = self.member(scope)
+        if not user.is_moderator:
+            raise PermissionDenied("This action is not allowed: it needs a moderator or admin.")
+        return user
+
     def require(self, scope: str) -> None:
         """Refuse with 403 when the token lacks `scope`."""
         if not self.allows(scope):
@@ -64,6 +74,14 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
+# Built once: every API request with a token runs it. The member comes in the same query.
+_TOKEN_AND_USER = (
+    select(OAuthToken, User)
+    .outerjoin(User, User.id == OAuthToken.user_id)
+    .where(OAuthToken.token_hash == bindparam("hash"))
+)
+
+
 async def optional_caller(
     request: Request, runtime: Runtime = Depends(get_runtime)
 ) -> Caller | None:
@@ -75,10 +93,10 @@ async def optional_caller(
     if raw is None:
         return None
     with runtime.db.session() as session:
-        token = session.scalar(select(OAuthToken).where(OAuthToken.token_hash == hash_token(raw)))
-        if token is None or token.revoked_at is not None:
+        found = session.execute(_TOKEN_AND_USER, {"hash": hash_token(raw)}).first()
+        if found is None or found.OAuthToken.revoked_at is not None:
             raise Unauthenticated("The access token is invalid or was revoked.")
-        user = session.get(User, token.user_id) if token.user_id else None
+        token, user = found.OAuthToken, found.User
         return Caller(user=user, scopes=frozenset(token.scopes.split()), app_id=token.app_id)
 
 
@@ -87,3 +105,10 @@ async def caller(found: Caller | None = Depends(optional_caller)) -> Caller:
     if found is None:
         raise Unauthenticated("This method requires an authenticated user (send a Bearer token).")
     return found
+
+
+def viewer_for(session: Session, who: Caller | None) -> Viewer:
+    """The visibility context (blocks, mutes, muted words) of the caller, or the public's."""
+    return (
+        load_viewer(session, who.user.id) if who is not None and who.user is not None else ANONYMOUS
+    )

@@ -1,17 +1,25 @@
-"""Mastodon entity shapes (Account, Status, MediaAttachment, Notification, Relationship)
-built from Parvis objects. Ids are strings and times ISO 8601, as Mastodon clients expect."""
+"""Mastodon entity shapes built from Parvis objects, as typed dictionaries.
+
+Field names and types follow docs.joinmastodon.org/entities: ids are strings, times ISO 8601,
+`emojis` is always a list. Parvis's own extras sit under a `parvis` key so clients that do not
+know them ignore them. The TypedDicts double as response models, so the OpenAPI document shows
+the shapes and mypy checks every builder.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from html import escape
+from typing import Any, NotRequired
+
+from typing_extensions import TypedDict
 
 from parvis.accounts.models import User
 from parvis.accounts.ranks import rank_for
 from parvis.config import Settings
-from parvis.social.graph import Relationship
-from parvis.social.markup import plain_text
-from parvis.social.models import Attachment, Notification
+from parvis.social.graph import Relationship as GraphRelationship
+from parvis.social.models import Attachment
+from parvis.social.models import Notification as NotificationRow
 from parvis.social.views import PostView
 
 NOTIFICATION_TYPES = {
@@ -22,21 +30,294 @@ NOTIFICATION_TYPES = {
 }
 
 
+class Error(TypedDict):
+    """Mastodon's Error entity (`error_description` only on OAuth errors)."""
+
+    error: str
+    error_description: NotRequired[str]
+
+
+class Token(TypedDict):
+    """An OAuth access token, shown once."""
+
+    access_token: str
+    token_type: str
+    scope: str
+    created_at: int
+
+
+class Application(TypedDict):
+    """A registered client app; credentials only right after registration."""
+
+    id: str
+    name: str
+    website: str | None
+    scopes: list[str]
+    redirect_uri: str
+    redirect_uris: list[str]
+    vapid_key: str
+    client_id: NotRequired[str]
+    client_secret: NotRequired[str]
+    client_secret_expires_at: NotRequired[int]
+
+
+class Field(TypedDict):
+    """A profile metadata pair."""
+
+    name: str
+    value: str
+    verified_at: str | None
+
+
+class AccountExtras(TypedDict):
+    """Parvis's additions to Account: rank, role and received vote score."""
+
+    rank: str
+    role: str
+    vote_score: int
+
+
+class Account(TypedDict):
+    """Mastodon's Account entity."""
+
+    id: str
+    username: str
+    acct: str
+    display_name: str
+    locked: bool
+    bot: bool
+    discoverable: bool | None
+    noindex: bool | None
+    group: bool
+    created_at: str | None
+    note: str
+    url: str
+    uri: str
+    avatar: str
+    avatar_static: str
+    header: str
+    header_static: str
+    followers_count: int
+    following_count: int
+    statuses_count: int
+    last_status_at: str | None
+    emojis: list[Any]
+    fields: list[Field]
+    parvis: AccountExtras
+
+
+class Source(TypedDict):
+    """The editable source values of one's own account."""
+
+    note: str
+    fields: list[Field]
+    privacy: str
+    sensitive: bool
+    language: str
+    follow_requests_count: int
+
+
+class Role(TypedDict):
+    """The Role entity of the signed-in member."""
+
+    id: str
+    name: str
+    permissions: str
+    color: str
+    highlighted: bool
+
+
+class CredentialAccount(Account):
+    """Account plus `source` and `role`, returned to the member themself."""
+
+    source: Source
+    role: Role
+
+
+class MediaAttachment(TypedDict):
+    """Mastodon's MediaAttachment entity."""
+
+    id: str
+    type: str
+    url: str
+    preview_url: str | None
+    remote_url: str | None
+    meta: dict[str, Any]
+    description: str | None
+    blurhash: str | None
+
+
+class Mention(TypedDict):
+    """An account mentioned in a status."""
+
+    id: str
+    username: str
+    acct: str
+    url: str
+
+
+class Tag(TypedDict):
+    """A hashtag (in a status, or a search result with its `history`)."""
+
+    name: str
+    url: str
+    history: NotRequired[list[Any]]
+
+
+class Moderation(TypedDict):
+    """The moderation decision currently restricting a status."""
+
+    action: str
+    rule: str
+    decision_id: str
+
+
+class StatusExtras(TypedDict):
+    """Parvis's additions to Status: down-votes, quote, share count, article title."""
+
+    kind: str
+    title: str | None
+    downvotes_count: int
+    my_vote: int
+    share_count: int
+    quote: Status | None
+    quote_unavailable: bool
+    moderation: Moderation | None
+
+
+class Status(TypedDict):
+    """Mastodon's Status entity; `favourites_count` counts up-votes."""
+
+    id: str
+    uri: str
+    url: str
+    created_at: str | None
+    edited_at: str | None
+    account: Account
+    content: str
+    text: str | None
+    visibility: str
+    sensitive: bool
+    spoiler_text: str
+    media_attachments: list[MediaAttachment]
+    application: None
+    mentions: list[Mention]
+    tags: list[Tag]
+    emojis: list[Any]
+    reblogs_count: int
+    favourites_count: int
+    replies_count: int
+    in_reply_to_id: str | None
+    in_reply_to_account_id: str | None
+    reblog: Status | None
+    poll: None
+    card: None
+    language: str | None
+    favourited: bool
+    reblogged: bool
+    muted: bool
+    bookmarked: bool
+    pinned: bool
+    filtered: list[Any]
+    parvis: StatusExtras
+
+
+class StatusEdit(TypedDict):
+    """One version of a status, in its edit history."""
+
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    created_at: str | None
+    account: Account
+    media_attachments: list[MediaAttachment]
+    emojis: list[Any]
+
+
+class StatusSource(TypedDict):
+    """The plain source of a status, for editing."""
+
+    id: str
+    text: str
+    spoiler_text: str
+
+
+class Context(TypedDict):
+    """A status's ancestors and descendants."""
+
+    ancestors: list[Status]
+    descendants: list[Status]
+
+
+class Relationship(TypedDict):
+    """Mastodon's Relationship entity."""
+
+    id: str
+    following: bool
+    showing_reblogs: bool
+    notifying: bool
+    languages: list[str] | None
+    followed_by: bool
+    blocking: bool
+    blocked_by: bool
+    muting: bool
+    muting_notifications: bool
+    requested: bool
+    requested_by: bool
+    domain_blocking: bool
+    endorsed: bool
+    note: str
+
+
+class NotificationExtras(TypedDict):
+    """Parvis's own notification kind and read state."""
+
+    kind: str
+    read: bool
+
+
+class Notification(TypedDict):
+    """Mastodon's Notification entity."""
+
+    id: str
+    type: str
+    group_key: str
+    created_at: str | None
+    account: Account
+    status: Status | None
+    parvis: NotificationExtras
+
+
+class Search(TypedDict):
+    """Results of /api/v2/search."""
+
+    accounts: list[Account]
+    statuses: list[Status]
+    hashtags: list[Tag]
+
+
 def iso(moment: datetime | None) -> str | None:
-    """Mastodon's timestamp format."""
+    """Mastodon's timestamp format (millisecond precision, UTC)."""
     if moment is None:
         return None
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def account(user: User, settings: Settings) -> dict[str, Any]:
-    """The Account entity."""
+def note_html(bio: str) -> str:
+    """A plain-text bio as the HTML Mastodon's `note` carries (escaped, one paragraph per block)."""
+    blocks = [b.strip() for b in bio.replace("\r\n", "\n").split("\n\n") if b.strip()]
+    return "".join(f"<p>{escape(b).replace(chr(10), '<br>')}</p>" for b in blocks)
+
+
+def account(user: User, settings: Settings) -> Account:
+    """The Account entity (`created_at` at midnight, as Mastodon 3.4+ does)."""
     url = f"{settings.base_url}/@{user.username}"
     avatar = (
         f"{settings.base_url}/media/{user.avatar_path}"
         if user.avatar_path
-        else (f"{settings.base_url}/static/avatar.png")
+        else f"{settings.base_url}/static/avatar.png"
     )
+    header = f"{settings.base_url}/static/header.png"
     return {
         "id": str(user.id),
         "username": user.username,
@@ -45,15 +326,16 @@ def account(user: User, settings: Settings) -> dict[str, Any]:
         "locked": False,
         "bot": False,
         "discoverable": True,
+        "noindex": False,
         "group": False,
         "created_at": iso(user.created_at.replace(hour=0, minute=0, second=0, microsecond=0)),
-        "note": user.bio,
+        "note": note_html(user.bio),
         "url": url,
         "uri": url,
         "avatar": avatar,
         "avatar_static": avatar,
-        "header": f"{settings.base_url}/static/header.png",
-        "header_static": f"{settings.base_url}/static/header.png",
+        "header": header,
+        "header_static": header,
         "followers_count": user.followers_count,
         "following_count": user.following_count,
         "statuses_count": user.posts_count,
@@ -64,7 +346,30 @@ def account(user: User, settings: Settings) -> dict[str, Any]:
     }
 
 
-def media(attachment: Attachment, settings: Settings) -> dict[str, Any]:
+def credential_account(user: User, settings: Settings) -> CredentialAccount:
+    """The signed-in member's own Account, with `source` (plain bio) and `role`."""
+    base = account(user, settings)
+    return {
+        **base,
+        "source": {
+            "note": user.bio,
+            "fields": [],
+            "privacy": "public",
+            "sensitive": False,
+            "language": "",
+            "follow_requests_count": 0,
+        },
+        "role": {
+            "id": user.role,
+            "name": user.role if user.is_moderator else "",
+            "permissions": "0",
+            "color": "",
+            "highlighted": user.is_moderator,
+        },
+    }
+
+
+def media(attachment: Attachment, settings: Settings) -> MediaAttachment:
     """The MediaAttachment entity (PDF documents are `unknown`, as Mastodon does for files)."""
     url = f"{settings.base_url}/media/{attachment.storage_key}"
     meta: dict[str, Any] = {}
@@ -88,15 +393,33 @@ def media(attachment: Attachment, settings: Settings) -> dict[str, Any]:
     }
 
 
-def status(view: PostView, settings: Settings) -> dict[str, Any]:
-    """The Status entity; a repost carries its original under `reblog`."""
+def _moderation(view: PostView) -> Moderation | None:
+    if view.restriction is None:
+        return None
+    return {
+        "action": view.restriction.action,
+        "rule": view.restriction.rule_id,
+        "decision_id": str(view.restriction.decision_id),
+    }
+
+
+def status(
+    view: PostView, settings: Settings, accounts: dict[int, Account] | None = None
+) -> Status:
+    """The Status entity; a repost carries its original under `reblog`. A page of statuses
+    passes one `accounts` dict so each author's Account is built once per page."""
     post = view.post
     url = f"{settings.base_url}/@{view.author.username}/{post.id}"
+    if accounts is None:
+        accounts = {}
+    author = accounts.get(view.author.id)
+    if author is None:
+        author = accounts[view.author.id] = account(view.author, settings)
+    original: Status | None = None
     if view.reblog is not None:
-        original = status(view.reblog, settings)
+        original = status(view.reblog, settings, accounts)
         content, spoiler, sensitive = "", "", False
     else:
-        original = None
         content, spoiler, sensitive = view.display_html, post.spoiler_text, post.sensitive
         if view.restriction is not None and view.restriction.interstitial:
             # Mastodon clients hide sensitive content behind its spoiler text: the same effect.
@@ -104,15 +427,15 @@ def status(view: PostView, settings: Settings) -> dict[str, Any]:
             spoiler = f"Warning under the rule '{view.restriction.rule_id}'" + (
                 f": {spoiler}" if spoiler else ""
             )
-        if post.kind == "article":
-            content = f"<h2>{post.title}</h2>{content}" if post.title else content
-    entity: dict[str, Any] = {
+        if post.kind == "article" and post.title:
+            content = f"<h2>{escape(post.title)}</h2>{content}"
+    return {
         "id": str(post.id),
         "uri": url,
         "url": url,
         "created_at": iso(post.created_at),
         "edited_at": iso(post.edited_at),
-        "account": account(view.author, settings),
+        "account": author,
         "content": content,
         "text": None,
         "visibility": post.visibility,
@@ -156,22 +479,13 @@ def status(view: PostView, settings: Settings) -> dict[str, Any]:
             "share_count": post.share_count,
             "quote": status(view.quote, settings) if view.quote else None,
             "quote_unavailable": view.quote_unavailable,
-            "moderation": (
-                {
-                    "action": view.restriction.action,
-                    "rule": view.restriction.rule_id,
-                    "decision_id": str(view.restriction.decision_id),
-                }
-                if view.restriction
-                else None
-            ),
+            "moderation": _moderation(view),
         },
     }
-    return entity
 
 
-def relationship(rel: Relationship) -> dict[str, Any]:
-    """The Relationship entity."""
+def relationship(rel: GraphRelationship) -> Relationship:
+    """The Relationship entity (no follow requests or notifying on Parvis)."""
     return {
         "id": str(rel.account_id),
         "following": rel.following,
@@ -192,12 +506,13 @@ def relationship(rel: Relationship) -> dict[str, Any]:
 
 
 def notification(
-    row: Notification, actor: User, view: PostView | None, settings: Settings
-) -> dict[str, Any]:
+    row: NotificationRow, actor: User, view: PostView | None, settings: Settings
+) -> Notification:
     """The Notification entity (Parvis's reply/quote map to mention, vote to favourite)."""
     return {
         "id": str(row.id),
         "type": NOTIFICATION_TYPES.get(row.kind, row.kind),
+        "group_key": f"ungrouped-{row.id}",
         "created_at": iso(row.created_at),
         "account": account(actor, settings),
         "status": status(view, settings) if view else None,
@@ -205,6 +520,11 @@ def notification(
     }
 
 
-def plain(view: PostView) -> str:
-    """A status's text without markup (for `source` and search snippets)."""
-    return plain_text(view.post.body_html)
+def tag(name: str, settings: Settings) -> Tag:
+    """A hashtag search result."""
+    return {"name": name, "url": f"{settings.base_url}/tags/{name}", "history": []}
+
+
+def token(raw: str, scopes: str, created_at: int) -> Token:
+    """The Token entity."""
+    return {"access_token": raw, "token_type": "Bearer", "scope": scopes, "created_at": created_at}

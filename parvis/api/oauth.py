@@ -1,8 +1,8 @@
-"""OAuth 2 for Mastodon clients: app registration, authorization codes (with PKCE), tokens
-(authorization code, password and client-credentials grants) and revocation.
+"""OAuth 2 for Mastodon clients: authorization codes (with PKCE), tokens (authorization code,
+password and client-credentials grants) and revocation (RFC 6749, 7009, 7636).
 
-The consent page itself is HTML and lives in `parvis.web.oauth_consent`; it calls the
-service functions here.
+The consent page (GET/POST /oauth/authorize) is HTML and lives in `parvis.web.oauth_consent`,
+next to the session cookie it needs; it calls `find_app`, `parse_scopes` and `issue_code` here.
 """
 
 from __future__ import annotations
@@ -10,22 +10,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
 from datetime import timedelta
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from parvis.accounts import services as accounts
 from parvis.accounts.models import User
 from parvis.accounts.tokens import hash_token, new_token
-from parvis.api.auth import SCOPES, Caller, caller
+from parvis.api import entities
+from parvis.api.auth import SCOPES
 from parvis.api.models import OAuthApp, OAuthCode, OAuthToken
+from parvis.api.params import read_form
 from parvis.errors import InvalidInput, NotFound, RateLimited
 from parvis.runtime import Runtime, get_runtime
 from parvis.storage.base import utcnow
@@ -54,56 +53,11 @@ def parse_scopes(requested: str, allowed: str | None = None) -> str:
     if allowed is not None:
         granted = set(allowed.split())
         for scope in scopes:
-            if scope not in granted and scope.split(":")[0] not in granted:
+            parts = scope.split(":")
+            # A granted scope covers its sub-scopes: `admin:read` covers `admin:read:reports`.
+            if not any(":".join(parts[:n]) in granted for n in range(1, len(parts) + 1)):
                 raise InvalidInput(f"The app was not registered for the '{scope}' scope.", "scope")
     return " ".join(dict.fromkeys(scopes))
-
-
-def register_app(
-    session: Session, name: str, redirect_uris: str, scopes: str, website: str | None
-) -> tuple[OAuthApp, str]:
-    """Register a client app; returns it and its client secret (shown once)."""
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise InvalidInput("client_name is required (at most 100 characters).", "client_name")
-    uris = [u.strip() for u in redirect_uris.replace(",", "\n").split("\n") if u.strip()]
-    if not uris:
-        raise InvalidInput(
-            "redirect_uris is required (use urn:ietf:wg:oauth:2.0:oob).", "redirect_uris"
-        )
-    for uri in uris:
-        if uri != OOB and "://" not in uri:
-            raise InvalidInput(f"redirect_uri '{uri}' must be an absolute URI.", "redirect_uris")
-    client_id, _ = new_token(24)
-    secret, secret_hash = new_token(32)
-    app = OAuthApp(
-        name=name,
-        website=website or None,
-        client_id=client_id,
-        client_secret_hash=secret_hash,
-        redirect_uris="\n".join(uris),
-        scopes=parse_scopes(scopes),
-    )
-    session.add(app)
-    session.flush()
-    return app, secret
-
-
-def app_entity(app: OAuthApp, secret: str | None = None) -> dict[str, Any]:
-    """The Application entity (with credentials right after registration)."""
-    uris = app.redirect_uris.split("\n")
-    entity: dict[str, Any] = {
-        "id": str(app.id),
-        "name": app.name,
-        "website": app.website,
-        "scopes": app.scopes.split(),
-        "redirect_uri": "\n".join(uris),
-        "redirect_uris": uris,
-        "vapid_key": "",
-    }
-    if secret is not None:
-        entity.update(client_id=app.client_id, client_secret=secret, client_secret_expires_at=0)
-    return entity
 
 
 def find_app(session: Session, client_id: str) -> OAuthApp:
@@ -146,17 +100,13 @@ def issue_code(
     return raw
 
 
-def _issue_token(
+def issue_token(
     session: Session, app: OAuthApp, user_id: int | None, scopes: str
-) -> dict[str, Any]:
+) -> entities.Token:
+    """Create a bearer token (only its hash is stored) and return the Token entity, once."""
     raw, digest = new_token()
     session.add(OAuthToken(token_hash=digest, app_id=app.id, user_id=user_id, scopes=scopes))
-    return {
-        "access_token": raw,
-        "token_type": "Bearer",
-        "scope": scopes,
-        "created_at": int(time.time()),
-    }
+    return entities.token(raw, scopes, int(time.time()))
 
 
 def _pkce_ok(code: OAuthCode, verifier: str) -> bool:
@@ -174,7 +124,7 @@ def _pkce_ok(code: OAuthCode, verifier: str) -> bool:
 
 def exchange(
     session: Session, runtime: Runtime, form: dict[str, str], address: str
-) -> dict[str, Any]:
+) -> entities.Token:
     """Handle POST /oauth/token for every supported grant."""
     grant = form.get("grant_type", "")
     client_id = form.get("client_id", "")
@@ -208,7 +158,7 @@ def exchange(
         if not _pkce_ok(code, form.get("code_verifier", "")):
             raise OAuthError("invalid_grant", "The PKCE code_verifier does not match.")
         code.used_at = utcnow()
-        return _issue_token(session, app, code.user_id, code.scopes)
+        return issue_token(session, app, code.user_id, code.scopes)
     if grant == "password":
         try:
             scopes = parse_scopes(form.get("scope", "read"), app.scopes)
@@ -226,104 +176,61 @@ def exchange(
         if user is None:
             session.commit()  # keep the failed attempt for login throttling
             raise OAuthError("invalid_grant", accounts.WRONG_CREDENTIALS)
-        return _issue_token(session, app, user.id, scopes)
+        return issue_token(session, app, user.id, scopes)
     if grant == "client_credentials":
         try:
             scopes = parse_scopes(form.get("scope", "read"), app.scopes)
         except InvalidInput as exc:
             raise OAuthError("invalid_scope", exc.message) from exc
-        return _issue_token(session, app, None, scopes)
+        return issue_token(session, app, None, scopes)
     raise OAuthError(
         "unsupported_grant_type",
         "grant_type must be authorization_code, password or client_credentials.",
     )
 
 
-async def _read_form(request: Request) -> dict[str, str]:
-    if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            data = json.loads(await request.body() or b"{}")
-        except ValueError as exc:
-            raise InvalidInput("The request body is not valid JSON.") from exc
-        if not isinstance(data, dict):
-            raise InvalidInput("The request body must be a JSON object.")
-        return {str(k): str(v) for k, v in data.items() if v is not None}
-    form = await request.form()
-    values = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    values.update({k: v for k, v in request.query_params.items() if k not in values})
-    return values
-
-
-@router.post("/api/v1/apps", tags=["apps"])
-async def create_app(request: Request, runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
-    """Register a client application (Mastodon's POST /api/v1/apps)."""
-    form = await _read_form(request)
-
-    def work() -> dict[str, Any]:
-        with runtime.db.session() as session:
-            app, secret = register_app(
-                session,
-                form.get("client_name", ""),
-                form.get("redirect_uris", ""),
-                form.get("scopes", "read"),
-                form.get("website"),
-            )
-            return app_entity(app, secret)
-
-    return await run_in_threadpool(work)
-
-
-@router.get("/api/v1/apps/verify_credentials", tags=["apps"])
-def verify_app(
-    who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
-) -> dict[str, Any]:
-    """The app behind the token."""
-    with runtime.db.session() as session:
-        if who.app_id is None:
-            raise NotFound("This token belongs to no app.")
-        return app_entity(session.get_one(OAuthApp, who.app_id))
+def _oauth_error(exc: OAuthError, runtime: Runtime) -> Response:
+    headers = (
+        {"Retry-After": str(runtime.settings.login_window_seconds)} if exc.status == 429 else {}
+    )
+    body: entities.Error = {"error": exc.error, "error_description": exc.description}
+    return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
 @router.post("/oauth/token", tags=["oauth"])
-async def token(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
-    """Exchange a grant for a bearer token (RFC 6749 errors on failure)."""
-    form = await _read_form(request)
+def token(
+    request: Request,
+    form: dict[str, str] = Depends(read_form),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Exchange a grant for a bearer token; failures use RFC 6749's error codes."""
     address = request.client.host if request.client else "unknown"
-
-    def work() -> Response:
-        try:
-            with runtime.db.session() as session:
-                return JSONResponse(exchange(session, runtime, form, address))
-        except OAuthError as exc:
-            headers = (
-                {"Retry-After": str(runtime.settings.login_window_seconds)}
-                if exc.status == 429
-                else {}
-            )
-            return JSONResponse(
-                {"error": exc.error, "error_description": exc.description},
-                status_code=exc.status,
-                headers=headers,
-            )
-
-    return await run_in_threadpool(work)
+    try:
+        with runtime.db.session() as session:
+            issued = exchange(session, runtime, form, address)
+    except OAuthError as exc:
+        return _oauth_error(exc, runtime)
+    return JSONResponse(issued)
 
 
 @router.post("/oauth/revoke", tags=["oauth"])
-async def revoke(request: Request, runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
-    """Revoke a token (always answers {} as RFC 7009 asks, even for unknown tokens)."""
-    form = await _read_form(request)
-
-    def work() -> None:
-        with runtime.db.session() as session:
-            row = session.scalar(
-                select(OAuthToken).where(OAuthToken.token_hash == hash_token(form.get("token", "")))
+def revoke(
+    form: dict[str, str] = Depends(read_form), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Revoke a token of the calling app (answers {} even for unknown tokens, per RFC 7009)."""
+    with runtime.db.session() as session:
+        app = session.scalar(
+            select(OAuthApp).where(OAuthApp.client_id == form.get("client_id", ""))
+        )
+        secret = form.get("client_secret", "")
+        if app is None or not hmac.compare_digest(hash_token(secret), app.client_secret_hash):
+            return _oauth_error(
+                OAuthError("invalid_client", "Unknown client or wrong client secret.", 401),
+                runtime,
             )
-            app = session.scalar(
-                select(OAuthApp).where(OAuthApp.client_id == form.get("client_id", ""))
-            )
-            if row is not None and app is not None and row.app_id == app.id:
-                row.revoked_at = utcnow()
-
-    await run_in_threadpool(work)
-    return {}
+        row = session.scalar(
+            select(OAuthToken).where(OAuthToken.token_hash == hash_token(form.get("token", "")))
+        )
+        if row is not None and row.app_id == app.id and row.revoked_at is None:
+            row.revoked_at = utcnow()
+    return JSONResponse({})

@@ -10,6 +10,8 @@ from fastapi import Query
 from starlette.requests import Request
 from starlette.responses import Response
 
+from parvis.api.ids import parse_id
+from parvis.errors import InvalidInput
 from parvis.social.feeds import MAX_LIMIT, PageQuery
 
 
@@ -27,16 +29,23 @@ async def page_params(
 ) -> PageQuery:
     """Parse pagination parameters (ids are strings in Mastodon's API)."""
 
-    def as_int(value: str | None) -> int | None:
-        if value is None or value == "":
-            return None
-        if not value.isdigit():
-            from parvis.errors import InvalidInput
+    return PageQuery(_as_id(max_id), _as_id(since_id), _as_id(min_id), limit)
 
-            raise InvalidInput(f"Invalid id '{value}': ids are digit strings.")
-        return int(value)
 
-    return PageQuery(as_int(max_id), as_int(since_id), as_int(min_id), limit)
+def _as_id(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    number = parse_id(value)
+    if number is None:
+        raise InvalidInput(f"Invalid id '{value[:40]}': ids are digit strings.")
+    return number
+
+
+async def max_id_param(
+    max_id: str | None = Query(None, description="Return accounts with a lower id than this."),
+) -> int | None:
+    """The `max_id` of account lists (followers, blocks...), which page by account id."""
+    return _as_id(max_id)
 
 
 def link_header(request: Request, response: Response, items: Sequence[HasId]) -> None:

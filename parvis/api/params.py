@@ -3,11 +3,15 @@ with array parameters written `name[]`."""
 
 from __future__ import annotations
 
+import builtins
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 
+from parvis.api.ids import parse_id
 from parvis.errors import InvalidInput
 
 
@@ -41,14 +45,24 @@ class Params:
             return False
         raise InvalidInput(f"{name} must be true or false.", name)
 
+    def ids(self, name: str) -> builtins.list[int]:
+        """An array of numeric ids (`media_ids[]`), refusing anything that is not a digit string."""
+        values = self.list(name)
+        numbers = [parse_id(value) for value in values]
+        for value, number in zip(values, numbers, strict=True):
+            if number is None:
+                raise InvalidInput(f"{name} must hold numeric ids, not '{value[:40]}'.", name)
+        return [n for n in numbers if n is not None]
+
     def integer(self, name: str) -> int | None:
         """An id-like integer parameter, or None."""
         value = self.get(name, "")
         if value == "":
             return None
-        if not value.isdigit():
-            raise InvalidInput(f"{name} must be a numeric id, not '{value}'.", name)
-        return int(value)
+        number = parse_id(value)
+        if number is None:
+            raise InvalidInput(f"{name} must be a numeric id, not '{value[:40]}'.", name)
+        return number
 
 
 async def read_params(request: Request) -> Params:
@@ -64,12 +78,10 @@ async def read_params(request: Request) -> Params:
             raise InvalidInput("The request body is not valid JSON.") from exc
         if not isinstance(data, dict):
             raise InvalidInput("The request body must be a JSON object.")
-        for key, value in data.items():
+        for key, value in _flatten(data):
             if value is None:
                 continue
             items = value if isinstance(value, list) else [value]
-            if isinstance(value, dict):
-                raise InvalidInput(f"{key}: nested objects are not supported here.", key)
             params.values[key] = [
                 ("true" if v else "false") if isinstance(v, bool) else str(v) for v in items
             ]
@@ -79,3 +91,23 @@ async def read_params(request: Request) -> Params:
             if isinstance(item, str):
                 params.values.setdefault(key, []).append(item)
     return params
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """JSON objects as the form fields Rails clients would send: {"poll": {"options": [..]}}
+    becomes `poll[options]`, so every parameter is looked up the same way."""
+    for key, value in data.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(value, dict):
+            yield from _flatten(value, name)
+        else:
+            yield name, value
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """Flat parameters for OAuth endpoints: form or JSON body, then the query string.
+
+    OAuth clients send single values only, so the last one given wins.
+    """
+    params = await read_params(request)
+    return {key: values[-1] for key, values in params.values.items() if values}

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from parvis.accounts.models import User
 from parvis.api import entities
 from parvis.api.auth import Caller, caller
+from parvis.api.ids import parse_id
 from parvis.api.params import read_params
 from parvis.errors import InvalidInput, NotFound
 from parvis.moderation import dsa, notices
@@ -44,7 +45,7 @@ async def create_report(
             "(or give dsa_category, a STATEMENT_CATEGORY_* code).",
             "category",
         )
-    status_ids = [int(s) for s in params.list("status_ids") if s.isdigit()]
+    status_ids = [n for n in map(parse_id, params.list("status_ids")) if n is not None]
     comment = params.get("comment")
     rule_id = next(iter(params.list("rule_ids")), None)
 

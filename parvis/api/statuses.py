@@ -2,52 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from parvis.accounts.models import User
 from parvis.api import entities
-from parvis.api.auth import Caller, caller, optional_caller
+from parvis.api.auth import Caller, caller, optional_caller, viewer_for
+from parvis.api.ids import parse_id
 from parvis.api.models import IdempotencyKey
-from parvis.api.pagination import page_params
+from parvis.api.pagination import link_header, max_id_param, page_params
 from parvis.api.params import Params, read_params
 from parvis.api.responses import status_page
 from parvis.errors import InvalidInput, NotFound
 from parvis.runtime import Runtime, get_runtime
-from parvis.social import feeds, posts
+from parvis.social import engagement, feeds, pins, posts
 from parvis.social.feeds import PageQuery
 from parvis.social.models import Post, PostKind
 from parvis.social.posts import PostDraft
 from parvis.social.views import build_view, build_views
-from parvis.social.visibility import ANONYMOUS, Viewer, load_viewer
+from parvis.social.visibility import Viewer
 
 router = APIRouter(prefix="/api/v1", tags=["statuses"])
 
 
 def _post_id(value: str) -> int:
-    if not value.isdigit():
+    number = parse_id(value)
+    if number is None:
         raise NotFound("Record not found")
-    return int(value)
+    return number
 
 
 def _viewer(session: Session, who: Caller | None) -> Viewer:
-    return load_viewer(session, who.user.id) if who and who.user else ANONYMOUS
+    return viewer_for(session, who)
+
+
+def _entity(session: Session, who: Caller | None, post: Post, runtime: Runtime) -> entities.Status:
+    return entities.status(build_view(session, _viewer(session, who), post), runtime.settings)
 
 
 def _draft(params: Params) -> PostDraft:
+    """A post draft from Mastodon's status parameters (polls refused, ids checked)."""
     if any(key.startswith("poll") for key in params.values):
         raise InvalidInput("Polls are not supported on this server.", "poll")
+    if params.has("scheduled_at") and params.get("scheduled_at"):
+        raise InvalidInput("Scheduled statuses are not supported on this server.", "scheduled_at")
     return PostDraft(
         body=params.get("status"),
         spoiler_text=params.get("spoiler_text"),
         sensitive=params.boolean("sensitive"),
         in_reply_to_id=params.integer("in_reply_to_id"),
         quote_of_id=params.integer("quote_id"),
-        attachment_ids=[int(i) for i in params.list("media_ids") if i.isdigit()],
+        attachment_ids=params.ids("media_ids"),
         language=params.get("language") or None,
         visibility=params.get("visibility") or "public",
         title=params.get("title"),
@@ -56,35 +62,27 @@ def _draft(params: Params) -> PostDraft:
 
 
 @router.post("/statuses")
-async def create_status(
-    request: Request, who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
-) -> dict[str, Any]:
+def create_status(
+    request: Request,
+    params: Params = Depends(read_params),
+    who: Caller = Depends(caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> entities.Status:
     """Publish a status. A repeated Idempotency-Key returns the status created the first time."""
     user = who.member("write:statuses")
-    params = await read_params(request)
-    key = request.headers.get("idempotency-key", "")[:200]
-
-    def work() -> dict[str, Any]:
-        with runtime.db.session() as session:
-            if key:
-                seen = session.get(IdempotencyKey, (user.id, key))
-                if seen is not None:
-                    post = session.get_one(Post, seen.post_id)
-                    return entities.status(
-                        build_view(session, _viewer(session, who), post), runtime.settings
-                    )
-            me = session.get_one(User, user.id)
-            post = posts.create_post(
-                session, runtime.settings, me, _draft(params), services=runtime.services
-            )
-            if key:
-                session.add(IdempotencyKey(user_id=user.id, key=key, post_id=post.id))
-            session.flush()
-            return entities.status(
-                build_view(session, _viewer(session, who), post), runtime.settings
-            )
-
-    return await run_in_threadpool(work)
+    key = request.headers.get("idempotency-key", "").strip()[:200]
+    draft = _draft(params)
+    with runtime.db.session() as session:
+        if key:
+            seen = session.get(IdempotencyKey, (user.id, key))
+            if seen is not None:
+                return _entity(session, who, session.get_one(Post, seen.post_id), runtime)
+        me = session.get_one(User, user.id)
+        post = posts.create_post(session, runtime.settings, me, draft, services=runtime.services)
+        if key:
+            session.add(IdempotencyKey(user_id=user.id, key=key, post_id=post.id))
+        session.flush()
+        return _entity(session, who, post, runtime)
 
 
 @router.get("/statuses/{status_id}")
@@ -92,47 +90,39 @@ def get_status(
     status_id: str,
     who: Caller | None = Depends(optional_caller),
     runtime: Runtime = Depends(get_runtime),
-) -> dict[str, Any]:
+) -> entities.Status:
     """One status (404 when deleted or hidden by a block)."""
     with runtime.db.session() as session:
         viewer = _viewer(session, who)
         post = posts.get_visible_post(session, viewer, _post_id(status_id))
-        return entities.status(build_view(session, viewer, post), runtime.settings)
+        entity = entities.status(build_view(session, viewer, post), runtime.settings)
+        if viewer.user_id == post.author_id:
+            entity["pinned"] = pins.is_pinned(session, post.author_id, post.id)
+        return entity
 
 
 @router.put("/statuses/{status_id}")
-async def edit_status(
-    request: Request,
+def edit_status(
     status_id: str,
+    params: Params = Depends(read_params),
     who: Caller = Depends(caller),
     runtime: Runtime = Depends(get_runtime),
-) -> dict[str, Any]:
+) -> entities.Status:
     """Edit one's own status; the previous version goes to its history."""
     user = who.member("write:statuses")
-    params = await read_params(request)
-
-    def work() -> dict[str, Any]:
-        with runtime.db.session() as session:
-            me = session.get_one(User, user.id)
-            post = posts.edit_post(
-                session,
-                runtime.settings,
-                me,
-                _post_id(status_id),
-                _draft(params),
-                services=runtime.services,
-            )
-            return entities.status(
-                build_view(session, _viewer(session, who), post), runtime.settings
-            )
-
-    return await run_in_threadpool(work)
+    draft = _draft(params)
+    with runtime.db.session() as session:
+        me = session.get_one(User, user.id)
+        post = posts.edit_post(
+            session, runtime.settings, me, _post_id(status_id), draft, services=runtime.services
+        )
+        return _entity(session, who, post, runtime)
 
 
 @router.delete("/statuses/{status_id}")
 def delete_status(
     status_id: str, who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
-) -> dict[str, Any]:
+) -> entities.Status:
     """Delete one's own status; returns it with its source text, as Mastodon does."""
     user = who.member("write:statuses")
     with runtime.db.session() as session:
@@ -149,7 +139,7 @@ def context(
     status_id: str,
     who: Caller | None = Depends(optional_caller),
     runtime: Runtime = Depends(get_runtime),
-) -> dict[str, Any]:
+) -> entities.Context:
     """Ancestors and descendants of a status."""
     with runtime.db.session() as session:
         viewer = _viewer(session, who)
@@ -174,14 +164,14 @@ def history(
     status_id: str,
     who: Caller | None = Depends(optional_caller),
     runtime: Runtime = Depends(get_runtime),
-) -> list[dict[str, Any]]:
+) -> list[entities.StatusEdit]:
     """Every version of a status, oldest first (StatusEdit entities)."""
     with runtime.db.session() as session:
         viewer = _viewer(session, who)
         post = posts.get_visible_post(session, viewer, _post_id(status_id))
         view = build_view(session, viewer, post)
         account = entities.account(view.author, runtime.settings)
-        versions: list[dict[str, Any]] = [
+        versions: list[entities.StatusEdit] = [
             {
                 "content": r.body_html,
                 "spoiler_text": r.spoiler_text,
@@ -210,7 +200,7 @@ def history(
 @router.get("/statuses/{status_id}/source")
 def source(
     status_id: str, who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
-) -> dict[str, Any]:
+) -> entities.StatusSource:
     """The Markdown source of one's own status, for editing."""
     user = who.member("read:statuses")
     with runtime.db.session() as session:
@@ -220,12 +210,26 @@ def source(
         return {"id": str(post.id), "text": post.body_source, "spoiler_text": post.spoiler_text}
 
 
-def _action(runtime: Runtime, who: Caller, status_id: str, action: str) -> dict[str, Any]:
+ACTIONS = (
+    "favourite",
+    "unfavourite",
+    "reblog",
+    "unreblog",
+    "bookmark",
+    "unbookmark",
+    "pin",
+    "unpin",
+)
+
+
+def _action(runtime: Runtime, who: Caller, status_id: str, action: str) -> entities.Status:
     scope = (
         "write:bookmarks"
         if "bookmark" in action
         else "write:favourites"
         if "favourite" in action
+        else "write:accounts"
+        if "pin" in action
         else "write:statuses"
     )
     user = who.member(scope)
@@ -250,12 +254,18 @@ def _action(runtime: Runtime, who: Caller, status_id: str, action: str) -> dict[
             result = posts.unrepost(session, me, post_id)
         elif action in ("bookmark", "unbookmark"):
             result = posts.bookmark(session, me, post_id, on=action == "bookmark")
+        elif action == "pin":
+            result = pins.pin(session, me, post_id)
+        elif action == "unpin":
+            result = pins.unpin(session, me, post_id)
         else:
             raise NotFound("Record not found")
         session.flush()
-        return entities.status(
+        entity = entities.status(
             build_view(session, viewer, session.get_one(Post, result.id)), runtime.settings
         )
+        entity["pinned"] = pins.is_pinned(session, me.id, result.id)
+        return entity
 
 
 @router.post("/statuses/{status_id}/{action}")
@@ -264,9 +274,9 @@ def status_action(
     action: str,
     who: Caller = Depends(caller),
     runtime: Runtime = Depends(get_runtime),
-) -> dict[str, Any]:
-    """favourite (= up-vote), unfavourite, reblog, unreblog, bookmark, unbookmark."""
-    if action not in ("favourite", "unfavourite", "reblog", "unreblog", "bookmark", "unbookmark"):
+) -> entities.Status:
+    """favourite (= up-vote), unfavourite, reblog, unreblog, bookmark, unbookmark, pin, unpin."""
+    if action not in ACTIONS:
         raise NotFound("Record not found")
     return _action(runtime, who, status_id, action)
 
@@ -284,3 +294,51 @@ def bookmarks(
         viewer = _viewer(session, who)
         rows = feeds.bookmarks(session, viewer, page)
         return status_page(request, session, viewer, rows, runtime.settings)
+
+
+def _engaged(
+    request: Request,
+    status_id: str,
+    which: str,
+    limit: int,
+    max_id: int | None,
+    who: Caller | None,
+    runtime: Runtime,
+) -> Response:
+    with runtime.db.session() as session:
+        viewer = _viewer(session, who)
+        post = posts.get_visible_post(session, viewer, _post_id(status_id))
+        finder = engagement.upvoters if which == "favourited_by" else engagement.reposters
+        users = finder(session, post.id, max_id=max_id, limit=limit)
+        body = [
+            entities.account(u, runtime.settings) for u in users if viewer.can_see_account(u.id)
+        ]
+    response = JSONResponse(body)
+    link_header(request, response, users)
+    return response
+
+
+@router.get("/statuses/{status_id}/favourited_by")
+def favourited_by(
+    request: Request,
+    status_id: str,
+    limit: int = Query(40, ge=1, le=80),
+    max_id: int | None = Depends(max_id_param),
+    who: Caller | None = Depends(optional_caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Accounts that favourited (up-voted) the status, paged by account id."""
+    return _engaged(request, status_id, "favourited_by", limit, max_id, who, runtime)
+
+
+@router.get("/statuses/{status_id}/reblogged_by")
+def reblogged_by(
+    request: Request,
+    status_id: str,
+    limit: int = Query(40, ge=1, le=80),
+    max_id: int | None = Depends(max_id_param),
+    who: Caller | None = Depends(optional_caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Accounts that reblogged the status, paged by account id."""
+    return _engaged(request, status_id, "reblogged_by", limit, max_id, who, runtime)

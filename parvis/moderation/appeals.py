@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
+from parvis.audit import log as audit_log
 from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from parvis.moderation import decisions
 from parvis.moderation.decisions import DecisionRequest
@@ -116,4 +117,5 @@ def decide_appeal(
     appeal.decided_at = utcnow()
     appeal.decided_by_id = moderator.id
     appeal.outcome_decision_id = outcome_decision.id
+    audit_log.record_appeal(session, appeal)
     return outcome_decision

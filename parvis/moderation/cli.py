@@ -61,3 +61,31 @@ def publish(
         raise typer.Exit(code=1) from exc
     finally:
         runtime.db.dispose()
+
+
+links_app = typer.Typer(help="The link checker (linked pages and documents).", no_args_is_help=True)
+
+
+@links_app.command("check")
+def check_links(
+    rounds: Annotated[int, typer.Option(help="Rounds of up to 20 addresses; 0 until empty.")] = 0,
+) -> None:
+    """Read queued linked pages and documents now (the server also does it in the background)."""
+    import asyncio
+
+    from parvis.config import load_settings
+    from parvis.moderation.linkcheck import check_pending
+    from parvis.runtime import Runtime
+    from parvis.storage import migrate
+
+    runtime = Runtime.build(load_settings())
+    migrate.upgrade(runtime.db.engine)
+    total, done = 0, 0
+    while rounds == 0 or done < rounds:
+        handled = asyncio.run(check_pending(runtime.db, runtime.services))
+        total += handled
+        done += 1
+        if not handled:
+            break
+    runtime.db.dispose()
+    typer.echo(f"checked {total} address(es)")

@@ -15,7 +15,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
+from parvis.audit import log as audit_log
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
+from parvis.live import enforcement as live_enforcement
 from parvis.moderation import dsa
 from parvis.moderation.enforcement import normalise_url
 from parvis.moderation.models import (
@@ -94,6 +96,10 @@ def _check(session: Session, request: DecisionRequest) -> tuple[int | None, Cont
         if user is None:
             raise NotFound("No such account.")
         return user.id, ContentInfo(user.created_at.date(), ("CONTENT_TYPE_OTHER",))
+    if kind == SubjectType.ROOM:
+        if not restoring and action != Action.REMOVE:
+            raise InvalidInput("A room decision ends the room or removes a speaker: 'remove'.")
+        return live_enforcement.describe(session, request.subject_key)
     if not restoring and action not in LINK_ACTIONS:
         raise InvalidInput(f"'{action}' cannot apply to a link.", field="action")
     return None, ContentInfo(utcnow().date(), ("CONTENT_TYPE_TEXT",))
@@ -155,6 +161,7 @@ def decide(session: Session, request: DecisionRequest) -> Decision:
             _lift(session, superseded)
             superseded.state = DecisionState.SUPERSEDED.value
         _apply(session, decision)
+        audit_log.record_decision(session, decision)
     return decision
 
 
@@ -171,6 +178,7 @@ def confirm(session: Session, decision_id: int, moderator: User) -> Decision:
             decision.statement_json = json.dumps(statement, sort_keys=True)
     decision.starts_at = utcnow()
     _apply(session, decision)
+    audit_log.record_decision(session, decision)
     return decision
 
 
@@ -201,7 +209,9 @@ def _apply(session: Session, decision: Decision) -> None:
     action = Action(decision.action)
     if action in (Action.RESTORE, Action.NO_ACTION):
         return
-    if action in POST_ACTIONS:
+    if decision.subject_type == SubjectType.ROOM.value:
+        live_enforcement.apply(session, decision)
+    elif action in POST_ACTIONS:
         session.merge(
             PostRestriction(
                 post_id=int(decision.subject_key),
@@ -228,6 +238,8 @@ def _apply(session: Session, decision: Decision) -> None:
 
 def _lift(session: Session, decision: Decision) -> None:
     """Remove the effect a decision put in force (if it is still the one in force)."""
+    if decision.subject_type == SubjectType.ROOM.value:
+        live_enforcement.lift(session, decision)
     for model, column in (
         (PostRestriction, PostRestriction.decision_id),
         (AccountRestriction, AccountRestriction.decision_id),
@@ -270,6 +282,8 @@ def expire_due(session: Session, now: datetime | None = None) -> list[Decision]:
         session.add(record)
         ended.append(record)
     session.flush()
+    for record in ended:
+        audit_log.record_decision(session, record)
     return ended
 
 

@@ -371,6 +371,9 @@ def validate_statement(statement: Mapping[str, Any]) -> list[Problem]:
         ean = content_id.get("EAN-13") if isinstance(content_id, dict) else None
         if not isinstance(ean, str) or not re.fullmatch(r"\d{13}", ean):
             check.fail("content_id", "ean13", 'must be {"EAN-13": "<13 digits>"}')
+    ean = statement.get("content_id_ean")
+    if ean is not None and (not isinstance(ean, str) or not re.fullmatch(r"\d{13}", ean)):
+        check.fail("content_id_ean", "ean13", "must be a string of exactly 13 digits")
     return check.problems
 
 

@@ -10,7 +10,7 @@ from functools import partial
 from html import escape
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from parvis.errors import PermissionDenied
@@ -52,18 +52,22 @@ class Restriction:
         return self.action == Action.LABEL.value
 
 
+# Built once: asked for every page of posts, and building a statement costs more than running it.
+_RESTRICTIONS_OF_POSTS = (
+    select(PostRestriction.post_id, PostRestriction.action, PostRestriction.decision_id,
+           PostRestriction.ends_at, Decision.rule_id)
+    .join(Decision, Decision.id == PostRestriction.decision_id)
+    .where(PostRestriction.post_id.in_(bindparam("ids", expanding=True)))
+)  # fmt: skip
+
+
 def post_restrictions(session: Session, post_ids: Iterable[int]) -> dict[int, Restriction]:
     """Restrictions in force on these posts (expired ones are ignored even before cleanup)."""
     ids = list(post_ids)
     if not ids:
         return {}
     now = utcnow()
-    rows = session.execute(
-        select(PostRestriction.post_id, PostRestriction.action, PostRestriction.decision_id,
-               PostRestriction.ends_at, Decision.rule_id)
-        .join(Decision, Decision.id == PostRestriction.decision_id)
-        .where(PostRestriction.post_id.in_(ids))
-    )  # fmt: skip
+    rows = session.execute(_RESTRICTIONS_OF_POSTS, {"ids": ids})
     return {
         post_id: Restriction(action, decision_id, rule_id)
         for post_id, action, decision_id, ends_at, rule_id in rows
@@ -112,6 +116,9 @@ def check_may_post(
         raise PermissionDenied(f"Replying is restricted on your account{until} {reason}.")
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def link_keys(url: str) -> list[str]:
     """The block-list keys a link matches: its normalised URL and its host and parent domains."""
     parts = urlsplit(url.strip())
@@ -123,7 +130,13 @@ def link_keys(url: str) -> list[str]:
         for pair in parts.query.split("&")
         if pair and not pair.lower().startswith(TRACKING_PARAMS)
     )
-    keys = [f"url:{parts.scheme.lower()}://{host}{path}" + (f"?{query}" if query else "")]
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    keys = [f"url:{scheme}://{netloc}{path}" + (f"?{query}" if query else "")]
     labels = host.split(".")
     keys += [f"domain:{'.'.join(labels[i:])}" for i in range(len(labels) - 1)]
     return keys

@@ -19,6 +19,8 @@ class SubjectType(enum.StrEnum):
     ACCOUNT = "account"
     URL = "url"
     DOMAIN = "domain"
+    # A live room ("<room id>") or a speaker in it ("<room id>/<user id>"); see live.enforcement.
+    ROOM = "room"
 
 
 class Action(enum.StrEnum):
@@ -248,3 +250,78 @@ class ListEntry(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # For document entries: the SimHash of the document's text when Parvis has read it, so
+    # re-saved copies (other bytes, same text) match too.
+    fingerprint: Mapped[str] = mapped_column(String(16), default="")
+
+
+class DocumentRecord(Base):
+    """A document Parvis has read (attached or linked), by content: its text and fingerprint."""
+
+    __tablename__ = "document_texts"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(16), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(Integer)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    extracted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class FetchState(enum.StrEnum):
+    """Where a linked address is in the link checker's work."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    REFUSED = "refused"
+
+
+class LinkFetch(Base):
+    """A linked address the link checker reads: a page (and the documents it links, one level
+    down) or a document itself. Keyed by normalised URL, shared by every post that links it."""
+
+    __tablename__ = "link_fetches"
+    __table_args__ = (Index("ix_link_fetches_state", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    depth: Mapped[int] = mapped_column(Integer, default=0)  # 0 linked by a post, 1 by a page
+    state: Mapped[str] = mapped_column(String(16), default=FetchState.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(128), default="")
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    document_urls: Mapped[str] = mapped_column(Text, default="[]")  # JSON list, pages only
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class NoticeAssignment(Base):
+    """The moderator handling a notice (Mastodon's report assignment); one per notice."""
+
+    __tablename__ = "notice_assignments"
+
+    notice_id: Mapped[int] = mapped_column(
+        ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True
+    )
+    moderator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ListEntryRemoval(Base):
+    """A moderation-list entry taken off its list: what it was, under which rule, who removed
+    it and why. Entries are deleted from `list_entries`; their removal is recorded here."""
+
+    __tablename__ = "list_entry_removals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(Integer)
+    list_name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(2048))
+    rule_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

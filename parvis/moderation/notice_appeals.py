@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
 from parvis.accounts.services import Services
+from parvis.audit import log as audit_log
 from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from parvis.moderation.appeals import APPEAL_WINDOW
 from parvis.moderation.decisions import DecisionRequest
@@ -100,6 +101,7 @@ def decide(
     appeal.decided_at = utcnow()
     appeal.decided_by_id = moderator.id
     appeal.outcome_decision_id = outcome.id if outcome else None
+    audit_log.record_appeal(session, appeal)
     if notice.notifier_email:
         services.mailer.send(
             notice.notifier_email,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from parvis.accounts.models import User
 from parvis.accounts.services import Services, validate_email
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
+from parvis.live.models import Room
 from parvis.moderation import dsa, publication
 from parvis.moderation.decisions import DecisionRequest
 from parvis.moderation.models import (
@@ -37,6 +38,7 @@ ANONYMOUS_ALLOWED = frozenset({"STATEMENT_CATEGORY_PROTECTION_OF_MINORS"})
 POST_PATH = re.compile(r"^/@[A-Za-z0-9_]{3,30}/(\d+)/?$")
 ACCOUNT_PATH = re.compile(r"^/@([A-Za-z0-9_]{3,30})/?$")
 API_STATUS_PATH = re.compile(r"^/api/v1/statuses/(\d+)/?$")
+ROOM_PATH = re.compile(r"^/live/rooms/(\d+)/?$")
 
 
 def resolve_location(session: Session, base_url: str, location: str) -> tuple[SubjectType, str]:
@@ -57,6 +59,11 @@ def resolve_location(session: Session, base_url: str, location: str) -> tuple[Su
                 if post is None or post.deleted_at is not None:
                     raise NotFound("The reported post does not exist or was deleted.")
                 return SubjectType.POST, str(post.id)
+        match = ROOM_PATH.match(path)
+        if match:
+            if session.get(Room, int(match.group(1))) is None:
+                raise NotFound("The reported room does not exist.")
+            return SubjectType.ROOM, match.group(1)
         match = ACCOUNT_PATH.match(path)
         if match:
             user = session.scalar(select(User).where(User.username_key == match.group(1).lower()))

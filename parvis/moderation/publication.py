@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
+from parvis.audit import log as audit_log
 from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from parvis.moderation.models import RulebookVersion
 from parvis.moderation.rulebook import Rulebook, RulebookError, default_rulebook_text, load_rulebook
@@ -36,6 +37,7 @@ def publish(session: Session, text: str, publisher: User | None) -> RulebookVers
     )
     session.add(row)
     session.flush()
+    audit_log.record_rulebook(session, row)
     return row
 
 
@@ -58,6 +60,20 @@ def get_version(session: Session, version: int | None = None) -> RulebookVersion
     if row is None:
         raise NotFound("No such rulebook version.")
     return row
+
+
+_LATEST = (
+    select(RulebookVersion.version, RulebookVersion.content)
+    .order_by(RulebookVersion.version.desc())
+    .limit(1)
+)
+
+
+def in_force(session: Session) -> tuple[int, Rulebook] | None:
+    """The version number and parsed rules in force, in one query (None before the first
+    publication); the hot path of screening every post."""
+    row = session.execute(_LATEST).first()
+    return None if row is None else (row.version, _parse(row.content))
 
 
 def parsed(row: RulebookVersion) -> Rulebook:

@@ -38,6 +38,12 @@ SIGNAL_KINDS = frozenset(
         "legal_order",
     }
 )
+# Numbers a rule may tune in its `signals` table, by the signal kind they belong to.
+THRESHOLDS = {
+    "posts_per_minute": "flood",
+    "duplicates_per_hour": "flood",
+    "fingerprint_bits": "listed_document",
+}
 ACTIONS = tuple(a.value for a in Action if a not in (Action.RESTORE, Action.NO_ACTION))
 RULE_KEYS = frozenset(
     {
@@ -97,6 +103,7 @@ class Rule:
     any_of: tuple[str, ...]
     all_of: tuple[str, ...]
     min_confidence: float
+    thresholds: tuple[tuple[str, int], ...]
     action: str
     also: tuple[str, ...]
     features: tuple[str, ...]
@@ -105,6 +112,10 @@ class Rule:
     strikes: int
     territorial_scope: tuple[str, ...]
     reference_url: str = ""
+
+    def threshold(self, name: str, default: int) -> int:
+        """A tuning number from the rule's `signals.thresholds`, or `default`."""
+        return dict(self.thresholds).get(name, default)
 
     @property
     def post_action(self) -> Action | None:
@@ -218,6 +229,18 @@ def _check_rule(raw: dict[str, Any], problem: Any) -> Rule | None:
     if not isinstance(confidence, int | float) or not 0 <= confidence <= 1:
         problem("'signals.min_confidence' must be a number between 0 and 1")
         confidence = 0.5
+    thresholds = signals.get("thresholds", {})
+    if not isinstance(thresholds, dict):
+        problem("'signals.thresholds' must be a table such as { posts_per_minute = 20 }")
+        thresholds = {}
+    for name, value in thresholds.items():
+        if name not in THRESHOLDS:
+            problem(
+                f"'signals.thresholds.{name}' is not a known threshold; known: "
+                + ", ".join(f"{k} ({v})" for k, v in THRESHOLDS.items())
+            )
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            problem(f"'signals.thresholds.{name}' must be a whole number, 0 or more")
     action = raw.get("action")
     if action not in ACTIONS:
         problem(f"'action' must be one of: {', '.join(ACTIONS)}")
@@ -265,6 +288,7 @@ def _check_rule(raw: dict[str, Any], problem: Any) -> Rule | None:
             any_of=tuple(any_of or ()),
             all_of=tuple(all_of or ()),
             min_confidence=float(confidence),
+            thresholds=tuple(sorted((str(k), int(v)) for k, v in thresholds.items())),
             action=str(action),
             also=tuple(also),
             features=tuple(features),

@@ -1,13 +1,23 @@
-"""Inline screening of new and edited posts: run the cheap detectors, evaluate the rulebook in
-force, and apply the rules a machine may apply alone (e.g. doxxing) by a decision."""
+"""Inline screening of new and edited posts: run the cheap detectors over the post and the
+documents it attaches or links, evaluate the rulebook in force, and apply the rules a machine
+may apply alone (e.g. doxxing, flooding) by a decision; list and watched-word matches are
+proposed for a moderator to confirm.
+
+Each source (the post's text, each document) is evaluated on its own, so a rule needing two
+signals together (a national identifier *with* a street address) fires only when one text
+holds both.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from parvis.accounts.services import Services
-from parvis.moderation import lists, publication
+from parvis.moderation import documents, lists, publication
 from parvis.moderation.decisions import DecisionRequest, decide
 from parvis.moderation.evaluate import Proposal, evaluate
 from parvis.moderation.models import (
@@ -15,38 +25,223 @@ from parvis.moderation.models import (
     Automation,
     Decision,
     DecisionState,
+    ListEntry,
+    ListEntryRemoval,
+    RulebookVersion,
     Source,
     SubjectType,
 )
-from parvis.moderation.rulebook import POST_LEVEL
+from parvis.moderation.rulebook import POST_LEVEL, Rule, Rulebook
 from parvis.moderation.services import take_decision
-from parvis.moderation.signals import inline
+from parvis.moderation.signals import flood, inline, words
+from parvis.moderation.signals.documents import near_duplicate
 from parvis.moderation.signals.types import Signal
-from parvis.social.models import Attachment, Post
+from parvis.social.models import Post
+from parvis.storage.base import utcnow
 
-LISTED = {"listed_url", "listed_domain", "listed_document"}
+# Built once: screening runs on every post, and building a statement costs more than running it.
+_RECENT_BY_AUTHOR = (
+    select(Post.created_at, Post.body_source)
+    .where(
+        Post.author_id == bindparam("author"),
+        Post.id != bindparam("post"),
+        Post.created_at >= bindparam("since"),
+    )
+    .order_by(Post.id.desc())
+    .limit(200)
+)
+PROPOSED_ON = {"listed_url", "listed_domain", "listed_document", "watched_words"}
 
 
-def _propose_for_post(
-    session: Session, post: Post, proposal: Proposal, version: int
-) -> list[Decision]:
-    """A list match on a rule a moderator must apply: queue the post-level action for review."""
+@dataclass(frozen=True)
+class ScreenedText:
+    """One text screened: where it came from (for the facts) and what was found in it."""
+
+    label: str
+    signals: list[Signal]
+    lists: lists.Snapshot
+
+
+def _rule_for(rulebook: Rulebook, kind: str) -> Rule | None:
+    return next((r for r in rulebook.rules if kind in (*r.any_of, *r.all_of)), None)
+
+
+def _document_signals(
+    found: documents.FoundDocument, on_list: lists.Snapshot, max_bits: int
+) -> list[Signal]:
+    record = found.record
+    signals = inline.detect(record.text)
+    if record.sha256 in on_list.documents:
+        signals.append(Signal("listed_document", 0, 0, 1.0, {"sha256": record.sha256}))
+    else:
+        for listed_sha, listed_print in on_list.fingerprints.items():
+            if near_duplicate(record.fingerprint, listed_print, max_bits):
+                signals.append(
+                    Signal(
+                        "listed_document",
+                        0,
+                        0,
+                        0.95,
+                        {"sha256": record.sha256, "near_duplicate_of": listed_sha},
+                    )
+                )
+                break
+    return signals
+
+
+def _flood_signals(session: Session, rulebook: Rulebook, post: Post) -> list[Signal]:
+    rule = _rule_for(rulebook, "flood")
+    if rule is None:
+        return []
+    now = post.created_at or utcnow()
+    # Core rows through the connection: this runs for every new post.
+    recent = (
+        session.connection()
+        .execute(
+            _RECENT_BY_AUTHOR,
+            {"author": post.author_id, "post": post.id, "since": now - timedelta(hours=1)},
+        )
+        .all()
+    )
+    thresholds = flood.FloodThresholds(
+        posts_per_minute=rule.threshold("posts_per_minute", flood.DEFAULT_POSTS_PER_MINUTE),
+        duplicates_per_hour=rule.threshold(
+            "duplicates_per_hour", flood.DEFAULT_DUPLICATES_PER_HOUR
+        ),
+    )
+    return flood.detect([(at, text) for at, text in recent], now, post.body_source, thresholds)
+
+
+_STATE = select(
+    select(func.max(RulebookVersion.version)).scalar_subquery(),
+    select(func.count(ListEntry.id)).scalar_subquery(),
+    select(func.max(ListEntry.id)).scalar_subquery(),
+    select(func.count(ListEntryRemoval.id)).scalar_subquery(),
+)
+_MAX_CACHED_STATES = 64
+_states: dict[tuple[str, int, int, int, int], tuple[Rulebook, lists.Snapshot]] = {}
+
+
+def moderation_state(session: Session) -> tuple[int, Rulebook, lists.Snapshot] | None:
+    """The rulebook in force and the lists, checked with one small query per post and re-read
+    only when they changed: a new version, an entry added (count and highest id grow) or removed
+    (every removal is recorded, so the removal count grows even when SQLite reuses the highest
+    id for the next entry). None before the first rulebook is published."""
+    version, count, highest, removals = session.connection().execute(_STATE).one()
+    if version is None:
+        return None
+    url = str(session.get_bind().engine.url)
+    key = (url, int(version), int(count), int(highest or 0), int(removals))
+    known = _states.get(key)
+    if known is None:
+        current = publication.in_force(session)
+        if current is None:
+            return None
+        if len(_states) >= _MAX_CACHED_STATES:
+            _states.clear()
+        known = _states[key] = (current[1], lists.snapshot(session))
+    return int(version), known[0], known[1]
+
+
+def forget_cached_state() -> None:
+    """Drop the cached rulebooks and lists. Only for tools that empty a database in place (the
+    test suite's PostgreSQL reset): the cache assumes a database's lists only move forward."""
+    _states.clear()
+
+
+def sources_of(
+    session: Session,
+    services: Services,
+    post: Post,
+    rulebook: Rulebook,
+    on_list: lists.Snapshot,
+    *,
+    new: bool,
+) -> list[ScreenedText]:
+    """Every text of the post with its signals: the post itself, then each document. Queues
+    the post's links for the link checker on the way."""
+    text = f"{post.title}\n{post.spoiler_text}\n{post.body_source}"
+    own = inline.detect(text, listed_urls=on_list.urls, listed_domains=on_list.domains)
+    own += words.detect(text, on_list.words)
+    urls = {s.evidence["url"] for s in own if s.kind == "url"}
+    if new:
+        own += _flood_signals(session, rulebook, post)
+    found = [ScreenedText("the post", own, on_list)]
+    if urls and services.settings.link_check_enabled:
+        documents.enqueue_links(session, urls)
+    hacked = _rule_for(rulebook, "listed_document")
+    max_bits = hacked.threshold("fingerprint_bits", 3) if hacked else 3
+    for document in documents.attached(session, services.settings, post) + documents.linked(
+        session, urls
+    ):
+        found.append(
+            ScreenedText(
+                document.describe(), _document_signals(document, on_list, max_bits), on_list
+            )
+        )
+    return found
+
+
+def _already(session: Session, subject: SubjectType, key: str, rule_id: str) -> bool:
+    return (
+        session.scalar(
+            select(Decision.id).where(
+                Decision.subject_type == subject.value,
+                Decision.subject_key == key,
+                Decision.rule_id == rule_id,
+                Decision.state.in_([DecisionState.IN_EFFECT.value, DecisionState.PROPOSED.value]),
+            )
+        )
+        is not None
+    )
+
+
+def _described(signals: tuple[Signal, ...]) -> str:
+    return ", ".join(
+        sorted(
+            {
+                f"{s.kind} ({s.evidence['scheme']})"
+                if "scheme" in s.evidence
+                else f"{s.kind} ({s.evidence['reason']})"
+                if "reason" in s.evidence
+                else "listed_document (near-duplicate)"
+                if "near_duplicate_of" in s.evidence
+                else s.kind
+                for s in signals
+            }
+        )
+    )
+
+
+def _apply(
+    session: Session,
+    services: Services,
+    post: Post,
+    proposal: Proposal,
+    where: str,
+    version: int,
+    on_list: lists.Snapshot,
+) -> Decision | None:
     rule = proposal.rule
-    if not {s.kind for s in proposal.signals} & LISTED:
-        return []
-    action = rule.post_action
-    if action is None:
-        return []
-    matched = ", ".join(sorted({s.kind for s in proposal.signals if s.kind in LISTED}))
-    return [
-        decide(
+    found = _described(proposal.signals)
+    if not rule.automatic:
+        # A list match proposes only the rule its list entry cites (a domain listed as hacked
+        # materials is not also a scam).
+        cited = {on_list.rule_cited(s) for s in proposal.signals if s.kind in PROPOSED_ON}
+        action = rule.post_action
+        if action is None or rule.id not in cited:
+            return None
+        if _already(session, SubjectType.POST, str(post.id), rule.id):
+            return None
+        return decide(
             session,
             DecisionRequest(
                 subject_type=SubjectType.POST,
                 subject_key=str(post.id),
                 action=action,
                 rule=rule.info(version),
-                facts=f"The post matches the moderation list ({matched}).",
+                facts=f"Automated detection found in {where}: {found}. A moderator reviews "
+                "before anything is applied.",
                 source=Source.OWN_INITIATIVE,
                 automated_detection=True,
                 automated_decision=Automation.FULLY,
@@ -54,70 +249,59 @@ def _propose_for_post(
                 propose=True,
             ),
         )
-    ]
-
-
-def screen_post(session: Session, services: Services, post: Post) -> list[Decision]:
-    """Apply the automatic rules the post triggers and propose the others that list matches
-    trigger (for a moderator to confirm); returns the decisions taken or proposed."""
-    on_list = lists.listed(session)
-    signals = inline.detect(
-        f"{post.title}\n{post.spoiler_text}\n{post.body_source}",
-        listed_urls=on_list["url"],
-        listed_domains=on_list["domain"],
+    features: tuple[str, ...] = ()
+    if rule.action in POST_LEVEL:
+        subject, key = SubjectType.POST, str(post.id)
+        consequence = "the account stays active"
+    elif rule.action == Action.RESTRICT_ACCOUNT.value:
+        subject, key, features = SubjectType.ACCOUNT, str(post.author_id), rule.features
+        consequence = f"the account may not use: {', '.join(rule.features)}"
+    else:
+        return None  # suspensions are never automatic from one post's signals
+    if _already(session, subject, key, rule.id):
+        return None
+    return take_decision(
+        session,
+        services,
+        DecisionRequest(
+            subject_type=subject,
+            subject_key=key,
+            action=Action(rule.action),
+            rule=rule.info(version),
+            facts=f"Automated detection found in {where}: {found}. The rule '{rule.id}' "
+            f"applies '{rule.action}' at once, pending review; {consequence}.",
+            source=Source.OWN_INITIATIVE,
+            automated_detection=True,
+            automated_decision=Automation.FULLY,
+            duration=timedelta(days=rule.duration_days) if rule.duration_days else None,
+            features=tuple(features),
+            territorial_scope=list(rule.territorial_scope),
+        ),
     )
-    if on_list["document"]:
-        for sha256 in session.scalars(
-            select(Attachment.sha256).where(Attachment.post_id == post.id)
-        ):
-            if sha256 in on_list["document"]:
-                signals.append(Signal("listed_document", 0, 0, 1.0, {"sha256": sha256}))
-    if not signals:
-        return []
-    row = publication.get_version(session)
-    taken = []
-    for proposal in evaluate(publication.parsed(row), signals):
-        rule = proposal.rule
-        if not rule.automatic:
-            taken += _propose_for_post(session, post, proposal, row.version)
+
+
+def screen_post(
+    session: Session, services: Services, post: Post, *, new: bool = True
+) -> list[Decision]:
+    """Apply the automatic rules the post triggers and propose the others its list or
+    watched-word matches trigger; returns the decisions taken or proposed. `new` is false for
+    edits and re-screens (which do not count towards flooding)."""
+    state = moderation_state(session)
+    if state is None:
+        return []  # no rulebook published yet: nothing to apply
+    version, rulebook, on_list = state
+    taken: list[Decision] = []
+    applied: set[str] = set()
+    for source in sources_of(session, services, post, rulebook, on_list, new=new):
+        if not source.signals:
             continue
-        if rule.action not in POST_LEVEL:
-            continue
-        already = session.scalar(
-            select(Decision.id).where(
-                Decision.subject_type == SubjectType.POST.value,
-                Decision.subject_key == str(post.id),
-                Decision.rule_id == rule.id,
-                Decision.state == DecisionState.IN_EFFECT.value,
+        for proposal in evaluate(rulebook, source.signals):
+            if proposal.rule.id in applied:
+                continue
+            decision = _apply(
+                session, services, post, proposal, source.label, version, source.lists
             )
-        )
-        if already:
-            continue
-        described = ", ".join(
-            sorted(
-                {
-                    f"{s.kind} ({s.evidence['scheme']})" if "scheme" in s.evidence else s.kind
-                    for s in proposal.signals
-                }
-            )
-        )
-        taken.append(
-            take_decision(
-                session,
-                services,
-                DecisionRequest(
-                    subject_type=SubjectType.POST,
-                    subject_key=str(post.id),
-                    action=Action(rule.action),
-                    rule=rule.info(row.version),
-                    facts=f"Automated detection found in the post: {described}. The rule "
-                    f"'{rule.id}' applies '{rule.action}' at once, pending review; the account "
-                    "stays active.",
-                    source=Source.OWN_INITIATIVE,
-                    automated_detection=True,
-                    automated_decision=Automation.FULLY,
-                    territorial_scope=list(rule.territorial_scope),
-                ),
-            )
-        )
+            if decision is not None:
+                taken.append(decision)
+                applied.add(proposal.rule.id)
     return taken

@@ -10,6 +10,8 @@ from parvis.accounts.services import Services
 from parvis.moderation import decisions, strikes
 from parvis.moderation.decisions import DecisionRequest
 from parvis.moderation.models import Action, Decision
+from parvis.social import events
+from parvis.social.events import EventKind
 from parvis.social.models import Notification, NotificationKind
 
 WHAT = {
@@ -40,6 +42,16 @@ PUBLIC_WHAT = {
 }
 
 
+def what_happened(decision: Decision, *, public: bool = False) -> str:
+    """The decision's effect in words (room decisions name the room or the speaker)."""
+    if decision.subject_type == "room" and decision.action == Action.REMOVE.value:
+        speaker = "/" in decision.subject_key
+        if public:
+            return "a speaker was removed from the live room" if speaker else "the room was ended"
+        return "you were removed from a live room" if speaker else "your live room was ended"
+    return (PUBLIC_WHAT if public else WHAT).get(decision.action, decision.action)
+
+
 def take_decision(session: Session, services: Services, request: DecisionRequest) -> Decision:
     """Record a decision (see `decisions.decide`) and deliver its statement of reasons."""
     decision = decisions.decide(session, request)
@@ -54,15 +66,15 @@ def deliver(session: Session, services: Services, decision: Decision) -> None:
     if decision.affected_user_id is None:
         return
     member = session.get_one(User, decision.affected_user_id)
-    session.add(
-        Notification(
-            user_id=member.id,
-            actor_id=decision.decided_by_id or member.id,
-            kind=NotificationKind.MODERATION.value,
-            post_id=int(decision.subject_key) if decision.subject_type == "post" else None,
-            decision_id=decision.id,
-        )
+    notification = Notification(
+        user_id=member.id,
+        actor_id=decision.decided_by_id or member.id,
+        kind=NotificationKind.MODERATION.value,
+        post_id=int(decision.subject_key) if decision.subject_type == "post" else None,
+        decision_id=decision.id,
     )
+    session.add(notification)
+    events.emit(session, EventKind.NOTIFICATION_CREATED, notification)  # streamed once committed
     settings = services.settings
     until = f" until {decision.ends_at:%Y-%m-%d %H:%M} UTC" if decision.ends_at else ""
     link = f"{settings.base_url}/statements/{decision.id}"
@@ -70,7 +82,7 @@ def deliver(session: Session, services: Services, decision: Decision) -> None:
         member.email,
         f"Moderation decision {decision.id} on {settings.instance_name}",
         f"Hello {member.username},\n\nUnder the rule '{decision.rule_id}' (rulebook version "
-        f"{decision.rulebook_version}), {WHAT.get(decision.action, decision.action)}{until}.\n\n"
+        f"{decision.rulebook_version}), {what_happened(decision)}{until}.\n\n"
         f"Facts and circumstances: {decision.facts}\n\n"
         f"Detected automatically: {'yes' if decision.automated_detection else 'no'}; "
         f"decided: {decision.automated_decision.replace('_', ' ')}.\n\n"

@@ -11,6 +11,14 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from parvis.config import Settings
+from parvis.shield.classes import RouteClass, classify
+
+# Route classes whose forms are a few fields: a much smaller body is enough.
+SMALL_BODY_CLASSES = frozenset(
+    {RouteClass.LOGIN, RouteClass.SIGNUP, RouteClass.PASSWORD_RESET, RouteClass.SEARCH}
+)
+
 
 class BodyTooLarge(Exception):
     """Raised inside the app when a streamed body passes the limit."""
@@ -61,6 +69,19 @@ class BodySizeLimit:
         except BodyTooLarge:
             if not response_started:
                 await _refuse(scope, send, 413, _message(limit))
+
+
+def per_route_class(settings: Settings, base: Callable[[str], int]) -> Callable[[str], int]:
+    """`base`'s limit, lowered to `shield_small_body_bytes` for log-in, sign-up, password reset
+    and search, whose forms are a few fields (a large body there is only ever an attack)."""
+    small = settings.shield_small_body_bytes
+
+    def limit_for(path: str) -> int:
+        if classify("POST", path) in SMALL_BODY_CLASSES:
+            return min(small, base(path))
+        return base(path)
+
+    return limit_for
 
 
 def _message(limit: int) -> str:

@@ -6,10 +6,11 @@ filtered through the viewer's blocks, mutes and muted words.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, Select, func, literal_column, or_, select
+from sqlalchemy import Integer, Select, bindparam, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnClause
 
@@ -19,7 +20,7 @@ from parvis.moderation.enforcement import (
     removed_post_ids,
     undiscoverable_post_ids,
 )
-from parvis.social.models import Follow, Post, PostKind, PostTag
+from parvis.social.models import Attachment, Follow, Post, PostKind, PostTag
 from parvis.social.visibility import Viewer, can_see_post
 
 MAX_LIMIT = 40
@@ -150,20 +151,43 @@ def home(session: Session, viewer: Viewer, page: PageQuery) -> list[Post]:
     return _collect(session, viewer, base, page)
 
 
+_PLAN_SECONDS = 60.0
+_PLAN_CACHE_SIZE = 10_000
+_plan_cache: dict[tuple[str, int], tuple[float, bool]] = {}
+
+
 def _prefer_id_scan(session: Session, user_id: int) -> bool:
     """Pick the cheaper plan for the home feed on SQLite.
 
     Reading by author visits every post of every followed account (then sorts); scanning ids
-    backwards visits about page_size * total / followed_posts rows. Choose the smaller.
+    backwards visits about page_size * total / followed_posts rows. Choose the smaller. The
+    choice only affects speed, never the result, so it is remembered per member for a minute.
     """
-    followed = select(Follow.followee_id).where(Follow.follower_id == user_id).scalar_subquery()
-    followed_posts = (
-        select(func.coalesce(func.sum(User.posts_count), 0))
-        .where(or_(User.id.in_(followed), User.id == user_id))
-        .scalar_subquery()
-    )
-    total = select(func.coalesce(func.max(Post.id), 0)).scalar_subquery()
-    row = session.execute(select(followed_posts, total)).one()
+    key = (str(session.get_bind().engine.url), user_id)
+    now = time.monotonic()
+    known = _plan_cache.get(key)
+    if known is not None and now - known[0] < _PLAN_SECONDS:
+        return known[1]
+    if len(_plan_cache) >= _PLAN_CACHE_SIZE:
+        _plan_cache.clear()
+    choice = _estimate_id_scan(session, user_id)
+    _plan_cache[key] = (now, choice)
+    return choice
+
+
+_FOLLOWED_BY_ME = (
+    select(Follow.followee_id).where(Follow.follower_id == bindparam("me")).scalar_subquery()
+)
+_PLAN_FIGURES = select(
+    select(func.coalesce(func.sum(User.posts_count), 0))
+    .where(or_(User.id.in_(_FOLLOWED_BY_ME), User.id == bindparam("me")))
+    .scalar_subquery(),
+    select(func.coalesce(func.max(Post.id), 0)).scalar_subquery(),
+)
+
+
+def _estimate_id_scan(session: Session, user_id: int) -> bool:
+    row = session.execute(_PLAN_FIGURES, {"me": user_id}).one()
     followed_count, total_count = int(row[0]), int(row[1])
     if followed_count == 0:
         return False
@@ -190,6 +214,7 @@ def profile(
     include_replies: bool = False,
     include_reblogs: bool = True,
     only_articles: bool = False,
+    only_media: bool = False,
 ) -> list[Post]:
     """A member's posts (and reposts), newest first; empty across a block."""
     if not viewer.can_see_account(author_id):
@@ -201,6 +226,9 @@ def profile(
         base = base.where(Post.reblog_of_id.is_(None))
     if only_articles:
         base = base.where(Post.kind == PostKind.ARTICLE.value)
+    if only_media:
+        with_media = select(Attachment.post_id).where(Attachment.post_id.is_not(None))
+        base = base.where(Post.id.in_(with_media))
     own_view = Viewer(user_id=viewer.user_id, blocked_ids=viewer.blocked_ids)
     # On a profile one asked to see, a mute of that very account does not hide it.
     return _collect(session, own_view if author_id in viewer.muted_ids else viewer, base, page)

@@ -121,6 +121,22 @@ def add_muted_word(session: Session, user: User, phrase: str, whole_word: bool =
     return row
 
 
+def update_muted_word(
+    session: Session, user: User, word_id: int, phrase: str, whole_word: bool
+) -> MutedWord:
+    """Change a word the member muted (its phrase or whether it matches whole words only)."""
+    row = session.get(MutedWord, word_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("No such muted word.")
+    phrase = phrase.strip()
+    if not phrase or len(phrase) > 100:
+        raise InvalidInput("A muted word must be 1 to 100 characters.", field="phrase")
+    row.phrase = phrase
+    row.whole_word = whole_word
+    session.flush()
+    return row
+
+
 def remove_muted_word(session: Session, user: User, word_id: int) -> None:
     """Unmute a word the member muted."""
     row = session.get(MutedWord, word_id)

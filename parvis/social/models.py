@@ -151,6 +151,10 @@ class PostLink(Base):
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
     url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    # The link as moderation lists match it (normalised URL, registrable domain), indexed so
+    # listing an address finds the posts that carry it without reading every link.
+    normal_url: Mapped[str] = mapped_column(String(2048), default="", server_default="", index=True)
+    domain: Mapped[str] = mapped_column(String(255), default="", server_default="", index=True)
 
 
 class Vote(Base):
@@ -236,6 +240,9 @@ class NotificationKind(enum.StrEnum):
     REBLOG = "reblog"
     # A moderation decision affecting the member; links to its statement of reasons.
     MODERATION = "moderation"
+    # Live rooms (parvis.live): a followed host scheduled a room / the room starts now.
+    ROOM_SCHEDULED = "room_scheduled"
+    ROOM_LIVE = "room_live"
 
 
 class Notification(Base):
@@ -251,6 +258,8 @@ class Notification(Base):
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     # For moderation notifications: the decision whose statement of reasons to read.
     decision_id: Mapped[int | None] = mapped_column(Integer)
+    # For room notifications: the live room (parvis.live) they announce.
+    room_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -259,6 +268,20 @@ class Bookmark(Base):
     """A post a member saved for later."""
 
     __tablename__ = "bookmarks"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Pin(Base):
+    """A post its author pinned to their profile (Mastodon's pinned statuses)."""
+
+    __tablename__ = "pins"
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from parvis.social import events
+from parvis.social.events import EventKind
 from parvis.social.models import Block, Mute, Notification, NotificationKind, Post
 from parvis.social.visibility import Viewer, can_see_post
 from parvis.storage.base import utcnow
@@ -17,6 +19,7 @@ def notify(
     actor_id: int,
     kind: NotificationKind,
     post_id: int | None = None,
+    room_id: int | None = None,
 ) -> None:
     """Tell a member something happened, unless it is their own act or a block or mute stands."""
     if recipient_id == actor_id:
@@ -40,9 +43,10 @@ def notify(
     )
     if blocked_or_muted:
         return
-    session.add(
-        Notification(user_id=recipient_id, actor_id=actor_id, kind=kind.value, post_id=post_id)
-    )
+    row = Notification(user_id=recipient_id, actor_id=actor_id, kind=kind.value, post_id=post_id)
+    row.room_id = room_id
+    session.add(row)
+    events.emit(session, EventKind.NOTIFICATION_CREATED, row)
 
 
 def list_notifications(

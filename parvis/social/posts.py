@@ -16,7 +16,9 @@ from parvis.config import Settings
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
 from parvis.moderation import enforcement
 from parvis.moderation.screening import screen_post
-from parvis.social import search
+from parvis.moderation.signals.links import registrable_domain
+from parvis.social import events, search
+from parvis.social.events import EventKind
 from parvis.social.graph import is_blocked_either_way
 from parvis.social.markup import render
 from parvis.social.models import (
@@ -154,8 +156,16 @@ def _store_references(session: Session, post: Post, tags: list[str], links: list
     session.execute(delete(PostLink).where(PostLink.post_id == post.id))
     for tag in dict.fromkeys(t.lower() for t in tags):
         session.add(PostTag(post_id=post.id, tag=tag))
-    for url in links:
-        session.add(PostLink(post_id=post.id, url=url[:2048]))
+    for url in dict.fromkeys(u[:2048] for u in links):
+        normal = enforcement.normalise_url(url)
+        session.add(
+            PostLink(
+                post_id=post.id,
+                url=url,
+                normal_url=normal[:2048],
+                domain=registrable_domain(normal)[:255],
+            )
+        )
 
 
 def _store_mentions(session: Session, post: Post, usernames: list[str]) -> list[User]:
@@ -253,6 +263,7 @@ def create_post(
     search.index_post(session, post)
     if services is not None:
         screen_post(session, services, post)
+    events.emit(session, EventKind.POST_CREATED, post)
     return post
 
 
@@ -309,7 +320,8 @@ def edit_post(
     _store_mentions(session, post, rendered.mentions)
     search.index_post(session, post)
     if services is not None:
-        screen_post(session, services, post)
+        screen_post(session, services, post, new=False)
+    events.emit(session, EventKind.POST_UPDATED, post)
     return post
 
 
@@ -350,6 +362,7 @@ def delete_post(session: Session, actor: User, post_id: int) -> Post:
             .values(quotes_count=Post.quotes_count - 1)
         )
     search.unindex_post(session, post.id)
+    events.emit(session, EventKind.POST_DELETED, post)
     return post
 
 
@@ -377,6 +390,7 @@ def repost(session: Session, actor: User, post_id: int) -> Post:
     )
     notify(session, recipient_id=original.author_id, actor_id=actor.id,
            kind=NotificationKind.REBLOG, post_id=original.id)  # fmt: skip
+    events.emit(session, EventKind.POST_CREATED, row)
     return row
 
 
@@ -398,6 +412,7 @@ def unrepost(session: Session, actor: User, post_id: int) -> Post:
         session.execute(
             update(User).where(User.id == actor.id).values(posts_count=User.posts_count - 1)
         )
+        events.emit(session, EventKind.POST_DELETED, existing)
     return original
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import String, bindparam, cast, literal, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from parvis.accounts.models import User
 from parvis.moderation.enforcement import (
@@ -69,6 +70,30 @@ class PostView:
         return self.restriction is not None and self.restriction.removed
 
 
+# Built once: a page of posts is viewed on every feed request, and building a statement costs
+# more than running it.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_REFERENCES = union_all(
+    select(literal("l"), PostLink.post_id, PostLink.url).where(PostLink.post_id.in_(_IDS)),
+    select(literal("t"), PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(_IDS)),
+    select(literal("m"), Mention.post_id, cast(Mention.user_id, String)).where(
+        Mention.post_id.in_(_IDS)
+    ),
+)
+_USERS = select(User).where(User.id.in_(_IDS))
+_ATTACHMENTS = select(Attachment).where(Attachment.post_id.in_(_IDS)).order_by(Attachment.id)
+_MY_VOTES = select(Vote.post_id, Vote.value).where(
+    Vote.user_id == bindparam("me"), Vote.post_id.in_(_IDS)
+)
+_MY_REBLOGS = select(Post.reblog_of_id).where(
+    Post.author_id == bindparam("me"), Post.reblog_of_id.in_(_IDS), Post.deleted_at.is_(None)
+)
+_MY_BOOKMARKS = select(Bookmark.post_id).where(
+    Bookmark.user_id == bindparam("me"), Bookmark.post_id.in_(_IDS)
+)
+_POSTS = select(Post).where(Post.id.in_(_IDS))
+
+
 def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list[PostView]:
     """Views for a list of posts in a fixed number of queries, whatever the list length."""
     posts = list(posts)
@@ -82,60 +107,34 @@ def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list
     _load_posts(session, quote_ids - all_posts.keys(), all_posts)
     ids = list(all_posts)
     restrictions = post_restrictions(session, ids)
+    # Links, mentions and tags of the whole page in one round trip.
     post_links: dict[int, list[str]] = {}
-    for post_id, url in session.execute(
-        select(PostLink.post_id, PostLink.url).where(PostLink.post_id.in_(ids))
-    ):
-        post_links.setdefault(post_id, []).append(url)
-    blocked = blocked_links(session, {u for urls in post_links.values() for u in urls})
+    mentions: dict[int, list[int]] = {}
+    tags: dict[int, list[str]] = {}
     user_ids = {p.author_id for p in all_posts.values()} | {
         p.in_reply_to_account_id for p in all_posts.values() if p.in_reply_to_account_id
     }
-    mentions: dict[int, list[int]] = {}
-    for post_id, user_id in session.execute(
-        select(Mention.post_id, Mention.user_id).where(Mention.post_id.in_(ids))
-    ):
-        mentions.setdefault(post_id, []).append(user_id)
-        user_ids.add(user_id)
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+    for kind, post_id, value in session.execute(_REFERENCES, {"ids": ids}):
+        if kind == "l":
+            post_links.setdefault(post_id, []).append(value)
+        elif kind == "t":
+            tags.setdefault(post_id, []).append(value)
+        else:
+            mentions.setdefault(post_id, []).append(int(value))
+            user_ids.add(int(value))
+    blocked = blocked_links(session, {u for urls in post_links.values() for u in urls})
+    users = {u.id: u for u in session.scalars(_USERS, {"ids": list(user_ids)})}
     attachments: dict[int, list[Attachment]] = {}
-    for attachment in session.scalars(
-        select(Attachment).where(Attachment.post_id.in_(ids)).order_by(Attachment.id)
-    ):
+    for attachment in session.scalars(_ATTACHMENTS, {"ids": ids}):
         attachments.setdefault(attachment.post_id or 0, []).append(attachment)
-    tags: dict[int, list[str]] = {}
-    for post_id, name in session.execute(
-        select(PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(ids))
-    ):
-        tags.setdefault(post_id, []).append(name)
     votes: dict[int, int] = {}
     reblogged: set[int] = set()
     bookmarked: set[int] = set()
     if viewer.user_id is not None:
-        votes = {
-            row[0]: row[1]
-            for row in session.execute(
-                select(Vote.post_id, Vote.value).where(
-                    Vote.user_id == viewer.user_id, Vote.post_id.in_(ids)
-                )
-            )
-        }
-        reblogged = set(
-            session.scalars(
-                select(Post.reblog_of_id).where(
-                    Post.author_id == viewer.user_id,
-                    Post.reblog_of_id.in_(ids),
-                    Post.deleted_at.is_(None),
-                )
-            )
-        )
-        bookmarked = set(
-            session.scalars(
-                select(Bookmark.post_id).where(
-                    Bookmark.user_id == viewer.user_id, Bookmark.post_id.in_(ids)
-                )
-            )
-        )
+        mine = {"me": viewer.user_id, "ids": ids}
+        votes = {row[0]: row[1] for row in session.execute(_MY_VOTES, mine)}
+        reblogged = set(session.scalars(_MY_REBLOGS, mine))
+        bookmarked = set(session.scalars(_MY_BOOKMARKS, mine))
 
     def view(post: Post, depth: int = 0) -> PostView:
         result = PostView(
@@ -173,7 +172,7 @@ def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list
 def _load_posts(session: Session, ids: set[int], into: dict[int, Post]) -> None:
     wanted = ids
     if wanted:
-        for post in session.scalars(select(Post).where(Post.id.in_(wanted))):
+        for post in session.scalars(_POSTS, {"ids": list(wanted)}):
             into[post.id] = post
 
 

@@ -19,8 +19,8 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """Bring the database schema up to `revision` (every head, i.e. the newest, by default)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database schema up to `revision` (the newest by default)."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -11,7 +11,15 @@ from starlette.responses import Response
 
 from parvis.accounts.models import User
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
-from parvis.moderation import appeals, decisions, lists, notice_appeals, notices, publication
+from parvis.moderation import (
+    appeals,
+    decisions,
+    evidence,
+    lists,
+    notice_appeals,
+    notices,
+    publication,
+)
 from parvis.moderation.decisions import DecisionRequest, history
 from parvis.moderation.models import (
     Action,
@@ -68,11 +76,13 @@ def desk(
         for notice in notices.review_queue(session):
             preview = None
             affected = None
+            found = None
             if notice.subject_type == SubjectType.POST.value:
                 post = session.get(Post, int(notice.subject_key))
                 if post is not None:
                     preview = build_view(session, page.viewer, post)
                     affected = post.author_id
+                    found = evidence.for_post(session, runtime.settings, post)
             elif notice.subject_type == SubjectType.ACCOUNT.value:
                 affected = int(notice.subject_key)
             earlier = history(session, affected_user_id=affected) if affected else []
@@ -81,6 +91,7 @@ def desk(
                     "notice": notice,
                     "preview": preview,
                     "earlier": earlier,
+                    "evidence": found,
                     "category": CATEGORY_LABELS.get(notice.category, notice.category),
                 }
             )
@@ -97,14 +108,29 @@ def desk(
                     "notice": session.get(Notice, appeal.notice_id) if appeal.notice_id else None,
                 }
             )
-        proposals = list(
-            session.scalars(
-                select(Decision)
-                .where(Decision.state == DecisionState.PROPOSED.value)
-                .order_by(Decision.id)
-                .limit(100)
+        proposals = []
+        for decision in session.scalars(
+            select(Decision)
+            .where(Decision.state == DecisionState.PROPOSED.value)
+            .order_by(Decision.id)
+            .limit(100)
+        ):
+            about = (
+                session.get(Post, int(decision.subject_key))
+                if decision.subject_type == SubjectType.POST.value
+                else None
             )
-        )
+            proposals.append(
+                {
+                    "decision": decision,
+                    "evidence": evidence.for_post(session, runtime.settings, about)
+                    if about is not None
+                    else None,
+                    "earlier": history(session, affected_user_id=decision.affected_user_id)[:6]
+                    if decision.affected_user_id
+                    else [],
+                }
+            )
         entries = list(session.scalars(select(ListEntry).order_by(ListEntry.id.desc()).limit(50)))
         return render(
             request,
@@ -252,8 +278,9 @@ def add_list_entry(
     page: Page = Depends(load_page),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    """Put a URL, domain or document fingerprint on the hacked-materials list, citing a rule;
-    the rule's actions for it and for existing posts are proposed for review."""
+    """Put a URL, domain or document fingerprint on the hacked-materials list, or a word on the
+    watched-words list, citing a rule; the rule's actions for a hacked-materials entry and the
+    existing posts that carry it are proposed for review."""
     page.check_csrf(csrf_token)
     moderator = _moderator(page)
     with runtime.db.session() as session:
@@ -264,7 +291,23 @@ def add_list_entry(
             value=value,
             rule_id=rule,
             note=note,
+            list_name=lists.WATCHED_WORDS if kind == "word" else lists.HACKED_MATERIALS,
         )
+    return redirect("/moderation")
+
+
+@router.post("/lists/{entry_id}/remove")
+def remove_list_entry(
+    entry_id: int,
+    csrf_token: str = Form(""),
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Take an entry off its list (decisions already taken stay until reversed)."""
+    page.check_csrf(csrf_token)
+    moderator = _moderator(page)
+    with runtime.db.session() as session:
+        lists.remove_entry(session, session.get_one(User, moderator.id), entry_id)
     return redirect("/moderation")
 
 

@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from parvis.web import (
     auth,
     feeds,
+    live,
     moderation,
     oauth_consent,
     posts,
@@ -18,6 +19,7 @@ from parvis.web import (
     reports,
     rules,
     statements,
+    transparency,
 )
 from parvis.web.errors import html_error
 from parvis.web.headers import SecurityHeaders
@@ -30,6 +32,7 @@ def mount_web(app: FastAPI) -> None:
     for module in (
         auth,
         feeds,
+        live,
         moderation,
         oauth_consent,
         posts,
@@ -38,6 +41,7 @@ def mount_web(app: FastAPI) -> None:
         reports,
         rules,
         statements,
+        transparency,
     ):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

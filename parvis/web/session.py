@@ -130,5 +130,9 @@ def set_session_cookie(response: Response, raw: str, settings: Settings) -> None
 
 
 def client_address(request: Request) -> str:
-    """The peer address (forwarded-for headers are not trusted here)."""
+    """The client address as the shield resolved it (forwarded-for believed only from trusted
+    proxies), else the peer address."""
+    resolved = request.scope.get("parvis.client")  # parvis.shield.middleware.SCOPE_CLIENT
+    if resolved is not None:
+        return str(resolved.host)
     return request.client.host if request.client else "unknown"

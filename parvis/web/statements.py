@@ -12,7 +12,7 @@ from parvis.accounts.models import User
 from parvis.errors import NotFound, ParvisError
 from parvis.moderation import appeals
 from parvis.moderation.models import Appeal, Decision, DecisionState
-from parvis.moderation.services import PUBLIC_WHAT
+from parvis.moderation.services import what_happened
 from parvis.runtime import Runtime, get_runtime
 from parvis.web.common import errors_of, redirect
 from parvis.web.session import Page, load_page
@@ -47,7 +47,7 @@ def _page(
             {
                 "decision": decision,
                 "statement": statement,
-                "what": PUBLIC_WHAT.get(decision.action, decision.action),
+                "what": what_happened(decision, public=True),
                 "own": own,
                 "appeals": open_appeals,
                 "errors": errors,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from parvis.accounts.models import Role
+from parvis.moderation import publication
+from parvis.runtime import Runtime
 from tests.conftest import PASSWORD, MakeUser
 
 Headers = dict[str, str]
@@ -34,7 +41,7 @@ def register_app(client: TestClient, scopes: str = "read write follow push") -> 
 @pytest.fixture
 def token_for(client: TestClient, make_user: MakeUser) -> TokenFor:
     """Create a member (if needed) and return Authorization headers for them."""
-    app = register_app(client)
+    app = register_app(client, "read write follow push admin:read admin:write")
 
     def factory(
         username: str, scope: str = "read write follow", role: Role = Role.MEMBER
@@ -63,3 +70,63 @@ def post_status(client: TestClient, headers: Headers, text: str, **extra: str) -
     assert response.status_code == 200, response.text
     status: dict[str, Any] = response.json()
     return status
+
+
+def app_token(client: TestClient, app: dict[str, Any], scope: str = "read write") -> Headers:
+    """Authorization headers for a client-credentials token (the app acting for itself)."""
+    response = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "scope": scope,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def my_id(client: TestClient, headers: Headers) -> str:
+    """The account id behind a member's token."""
+    response = client.get("/api/v1/accounts/verify_credentials", headers=headers)
+    assert response.status_code == 200, response.text
+    account_id: str = response.json()["id"]
+    return account_id
+
+
+def ids(client: TestClient, path: str, headers: Headers | None = None) -> list[str]:
+    """The ids of the entities a list endpoint returns (asserting success)."""
+    response = client.get(path, headers=headers or {})
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()]
+
+
+@pytest.fixture
+def live_api(app: FastAPI) -> Iterator[str]:
+    """The app served by uvicorn on a free 127.0.0.1 port, for real client libraries."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    yield from serve(app, port)
+
+
+def serve(app: FastAPI, port: int) -> Iterator[str]:
+    """Serve the app with uvicorn on 127.0.0.1:port until the generator is closed."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def rulebook(runtime: Runtime) -> None:
+    """Publish the default rulebook (the app under test does not run its start-up)."""
+    with runtime.db.session() as session:
+        publication.ensure_default(session)

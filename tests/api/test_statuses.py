@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
-from PIL import Image
 from starlette.testclient import TestClient
 
 from tests.api.conftest import TokenFor, post_status
@@ -140,39 +137,124 @@ def test_read_only_token_cannot_write(client: TestClient, token_for: TokenFor) -
     assert "write:statuses" in response.json()["error"]
 
 
-def test_media_upload_and_attach(client: TestClient, token_for: TokenFor) -> None:
-    ana = token_for("ana")
-    image = io.BytesIO()
-    Image.new("RGB", (20, 10), "blue").save(image, "PNG")
-    uploaded = client.post(
-        "/api/v2/media",
-        files={"file": ("a.png", image.getvalue(), "image/png")},
-        data={"description": "a blue box"},
-        headers=ana,
-    )
-    assert uploaded.status_code == 200, uploaded.text
-    media = uploaded.json()
-    assert (media["type"], media["description"]) == ("image", "a blue box")
-    status = post_status(client, ana, "look", **{"media_ids[]": media["id"]})
-    assert status["media_attachments"][0]["id"] == media["id"]
-    bad = client.post(
-        "/api/v2/media",
-        files={"file": ("x.exe", b"MZ\x90binary", "application/octet-stream")},
-        headers=ana,
-    )
-    assert bad.status_code == 422
-    assert "could not be read" in bad.json()["error"]
-
-
-def test_parvis_downvote_extension(client: TestClient, token_for: TokenFor) -> None:
+def test_json_body_quote_and_language(client: TestClient, token_for: TokenFor) -> None:
     ana, bob = token_for("ana"), token_for("bob")
-    status = post_status(client, ana, "vote")
-    voted = client.post(
-        f"/api/parvis/v1/statuses/{status['id']}/vote", data={"value": "-1"}, headers=bob
-    ).json()
-    assert voted["parvis"]["downvotes_count"] == 1
-    assert voted["parvis"]["my_vote"] == -1
-    bad = client.post(
-        f"/api/parvis/v1/statuses/{status['id']}/vote", data={"value": "5"}, headers=bob
+    original = post_status(client, ana, "worth quoting")
+    response = client.post(
+        "/api/v1/statuses",
+        json={
+            "status": "see this",
+            "quote_id": original["id"],
+            "language": "fr",
+            "sensitive": True,
+            "spoiler_text": "opinion",
+            "media_ids": [],
+        },
+        headers=bob,
     )
-    assert bad.status_code == 422
+    assert response.status_code == 200, response.text
+    quote = response.json()
+    assert quote["parvis"]["quote"]["id"] == original["id"]
+    assert (quote["language"], quote["sensitive"], quote["spoiler_text"]) == (
+        "fr",
+        True,
+        "opinion",
+    )
+    shared = client.get(f"/api/v1/statuses/{original['id']}", headers=ana).json()
+    assert shared["parvis"]["share_count"] >= 1
+    bad_bool = client.post(
+        "/api/v1/statuses", data={"status": "x", "sensitive": "perhaps"}, headers=bob
+    )
+    assert bad_bool.status_code == 422
+    assert "sensitive" in bad_bool.json()["error"]
+    bad_media = client.post(
+        "/api/v1/statuses", data={"status": "x", "media_ids[]": "abc"}, headers=bob
+    )
+    assert bad_media.status_code == 422
+    assert "media_ids" in bad_media.json()["error"]
+    scheduled = client.post(
+        "/api/v1/statuses",
+        data={"status": "x", "scheduled_at": "2030-01-01T00:00:00Z"},
+        headers=bob,
+    )
+    assert scheduled.status_code == 422
+
+
+def test_idempotency_keys_are_per_member(client: TestClient, token_for: TokenFor) -> None:
+    ana, bob = token_for("ana"), token_for("bob")
+    first = client.post(
+        "/api/v1/statuses", data={"status": "a"}, headers={**ana, "Idempotency-Key": "k"}
+    ).json()
+    other = client.post(
+        "/api/v1/statuses", data={"status": "b"}, headers={**bob, "Idempotency-Key": "k"}
+    ).json()
+    assert first["id"] != other["id"]
+    assert other["account"]["username"] == "bob"
+    fresh = client.post(
+        "/api/v1/statuses", data={"status": "a"}, headers={**ana, "Idempotency-Key": "k2"}
+    ).json()
+    assert fresh["id"] != first["id"]
+
+
+def test_actions_round_trip(client: TestClient, token_for: TokenFor) -> None:
+    ana, bob = token_for("ana"), token_for("bob")
+    status = post_status(client, ana, "act on me")
+    sid = status["id"]
+    assert client.post(f"/api/v1/statuses/{sid}/favourite", headers=bob).json()["favourited"]
+    undone = client.post(f"/api/v1/statuses/{sid}/unfavourite", headers=bob).json()
+    assert (undone["favourited"], undone["favourites_count"]) == (False, 0)
+    # Unfavouriting leaves a down-vote alone: it only withdraws an up-vote.
+    client.post(f"/api/parvis/v1/statuses/{sid}/vote", data={"value": "-1"}, headers=bob)
+    kept = client.post(f"/api/v1/statuses/{sid}/unfavourite", headers=bob).json()
+    assert kept["parvis"]["my_vote"] == -1
+    reblogged = client.post(f"/api/v1/statuses/{sid}/reblog", headers=bob).json()
+    assert reblogged["reblog"]["reblogged"] is True
+    unreblogged = client.post(f"/api/v1/statuses/{sid}/unreblog", headers=bob).json()
+    assert (unreblogged["reblogged"], unreblogged["reblogs_count"]) == (False, 0)
+    saved = client.post(f"/api/v1/statuses/{sid}/bookmark", headers=bob).json()
+    assert saved["bookmarked"] is True
+    bookmarks = client.get("/api/v1/bookmarks", headers=bob)
+    assert [s["id"] for s in bookmarks.json()] == [sid]
+    assert "link" in bookmarks.headers
+    client.post(f"/api/v1/statuses/{sid}/unbookmark", headers=bob)
+    assert client.get("/api/v1/bookmarks", headers=bob).json() == []
+    assert client.post(f"/api/v1/statuses/{sid}/pin", headers=bob).status_code == 422
+    assert client.post(f"/api/v1/statuses/{sid}/explode", headers=bob).status_code == 404
+    assert client.post("/api/v1/statuses/99999/favourite", headers=bob).status_code == 404
+    assert client.post(f"/api/v1/statuses/{sid}/favourite").status_code == 401
+    reader = token_for("reader", scope="read")
+    assert client.post(f"/api/v1/statuses/{sid}/bookmark", headers=reader).status_code == 403
+
+
+def test_deleted_and_foreign_statuses(client: TestClient, token_for: TokenFor) -> None:
+    ana, bob = token_for("ana"), token_for("bob")
+    status = post_status(client, ana, "short-lived")
+    sid = status["id"]
+    not_mine = client.put(f"/api/v1/statuses/{sid}", data={"status": "mine now"}, headers=bob)
+    assert not_mine.status_code in (403, 404)
+    assert client.get(f"/api/v1/statuses/{sid}/source", headers=bob).status_code == 404
+    client.delete(f"/api/v1/statuses/{sid}", headers=ana)
+    for path in ("", "/context", "/history"):
+        assert client.get(f"/api/v1/statuses/{sid}{path}", headers=ana).status_code == 404
+    assert client.post(f"/api/v1/statuses/{sid}/favourite", headers=bob).status_code == 404
+    assert client.delete(f"/api/v1/statuses/{sid}", headers=ana).status_code == 404
+    assert client.get("/api/v1/statuses/99999/context").status_code == 404
+
+
+def test_context_obeys_blocks(client: TestClient, token_for: TokenFor) -> None:
+    ana, bob, cy = token_for("ana"), token_for("bob"), token_for("cyd")
+    root = post_status(client, ana, "root")
+    from_bob = post_status(client, bob, "bob replies", in_reply_to_id=root["id"])
+    from_cy = post_status(client, cy, "cy replies", in_reply_to_id=root["id"])
+    nested = post_status(client, ana, "ana answers cy", in_reply_to_id=from_cy["id"])
+    path = f"/api/v1/statuses/{root['id']}/context"
+    everyone = [s["id"] for s in client.get(path).json()["descendants"]]
+    assert set(everyone) == {from_bob["id"], from_cy["id"], nested["id"]}
+    bob_id = client.get("/api/v1/accounts/verify_credentials", headers=bob).json()["id"]
+    client.post(f"/api/v1/accounts/{bob_id}/block", headers=ana)
+    seen = [s["id"] for s in client.get(path, headers=ana).json()["descendants"]]
+    assert from_bob["id"] not in seen
+    assert from_cy["id"] in seen
+    ancestors = client.get(f"/api/v1/statuses/{nested['id']}/context", headers=ana).json()
+    assert [s["id"] for s in ancestors["ancestors"]] == [root["id"], from_cy["id"]]
+    assert client.get(path, headers=bob).status_code == 404

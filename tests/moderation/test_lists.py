@@ -14,7 +14,13 @@ from sqlalchemy import select
 from parvis.accounts.models import Role, User
 from parvis.errors import Conflict, InvalidInput, PermissionDenied
 from parvis.moderation import decisions, lists, publication
-from parvis.moderation.models import Decision, DecisionState, PostRestriction
+from parvis.moderation.models import (
+    Decision,
+    DecisionState,
+    ListEntry,
+    ListEntryRemoval,
+    PostRestriction,
+)
 from parvis.runtime import Runtime
 from parvis.social import media, posts
 from parvis.social.posts import PostDraft
@@ -123,3 +129,46 @@ def test_listing_proposes_narrow_actions_and_catches_reuploads(
             )
         ).all()
         assert [(d.rule_id, d.action) for d in proposed] == [("hacked-materials", "interstitial")]
+
+
+def test_removing_an_entry_records_who_when_and_why_and_stops_matching(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    moderator = make_user("mod", role=Role.MODERATOR)
+    poster = make_user("poster")
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+        mod = session.get_one(User, moderator.id)
+        first, _ = lists.add_entry(
+            session, mod, kind="domain", value="one.example", rule_id="hacked-materials"
+        )
+        second, _ = lists.add_entry(
+            session, mod, kind="domain", value="two.example", rule_id="hacked-materials"
+        )
+        first_id, second_id = first.id, second.id
+    _post(runtime, poster, "warm the screening cache https://elsewhere.example/x")
+    with runtime.db.session() as session:
+        mod = session.get_one(User, moderator.id)
+        lists.remove_entry(session, mod, second_id, reason="  listed by mistake ")
+        # SQLite may hand the freed highest id to the next entry: the cache must still notice.
+        lists.add_entry(session, mod, kind="domain", value="three.example", rule_id="scams")
+    with runtime.db.session() as session:
+        removal = session.scalars(select(ListEntryRemoval)).one()
+        assert (removal.entry_id, removal.value, removal.rule_id) == (
+            second_id,
+            "two.example",
+            "hacked-materials",
+        )
+        assert removal.reason == "listed by mistake"
+        assert removal.removed_by_id == moderator.id
+        assert session.get(ListEntry, first_id) is not None
+    _post(runtime, poster, "this one is fine now https://two.example/file")
+    with runtime.db.session() as session:
+        proposals = session.scalars(select(Decision).where(Decision.subject_type == "post"))
+        assert {d.rule_id for d in proposals} <= {"scams"}
+    three = _post(runtime, poster, "and this is caught https://three.example/x")
+    with runtime.db.session() as session:
+        caught = session.scalars(
+            select(Decision).where(Decision.subject_key == str(three), Decision.rule_id == "scams")
+        ).all()
+        assert caught, "an entry added after a removal must be matched at once"

@@ -3,23 +3,25 @@ the author's account stays active; ordinary posts and partial data are left alon
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 from sqlalchemy import select
 
-from parvis.accounts.models import User
-from parvis.errors import NotFound
-from parvis.moderation import publication
+from parvis.accounts.models import Role, User
+from parvis.errors import NotFound, PermissionDenied
+from parvis.moderation import lists, publication
 from parvis.moderation.evaluate import evaluate
 from parvis.moderation.models import Decision
 from parvis.moderation.rulebook import default_rulebook
 from parvis.moderation.signals import inline
 from parvis.runtime import Runtime
-from parvis.social import posts
+from parvis.social import media, posts
 from parvis.social.posts import PostDraft
 from parvis.social.visibility import load_viewer
 from tests.conftest import MakeUser, outbox_messages
+from tests.pdfs import dossier
 
 DOXX = "Found him: John Roe, SSN 536-90-4399, lives at 1600 Pennsylvania Avenue."
 
@@ -69,3 +71,98 @@ def test_ordinary_posts_are_not_touched(runtime: Runtime, make_user: MakeUser) -
     _post(runtime, author, "Meet at 12 rue de la Paix on 2024-11-03, order 123-45-6789.")
     with runtime.db.session() as session:
         assert session.scalars(select(Decision)).all() == []
+
+
+def _post_with_pdf(runtime: Runtime, author: User, body: str, pdf: bytes, name: str) -> int:
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+        me = session.get_one(User, author.id)
+        upload = media.store_upload(session, runtime.settings, me, filename=name, data=pdf)
+        return posts.create_post(
+            session,
+            runtime.settings,
+            me,
+            PostDraft(body=body, attachment_ids=[upload.id]),
+            services=runtime.services,
+        ).id
+
+
+def _decisions_on(runtime: Runtime, subject_type: str, key: str) -> list[Decision]:
+    with runtime.db.session() as session:
+        return list(
+            session.scalars(
+                select(Decision).where(
+                    Decision.subject_type == subject_type, Decision.subject_key == key
+                )
+            )
+        )
+
+
+def test_doxxing_in_an_attached_document_removes_the_post(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    author = make_user("uploader")
+    post_id = _post_with_pdf(runtime, author, "The file, for the record.", dossier(), "file.pdf")
+    (decision,) = _decisions_on(runtime, "post", str(post_id))
+    assert (decision.rule_id, decision.action, decision.state) == ("doxxing", "remove", "in_effect")
+    assert "the attached document" in decision.facts
+    assert "536-90-4399" not in decision.statement_json
+    assert _post(runtime, author, "still allowed to post")  # the account stays active
+
+
+def test_flooding_restricts_posting_by_an_automatic_decision(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    spammer = make_user("spammer")
+    for _ in range(4):
+        _post(runtime, spammer, "Cheap followers at spam.example")
+    assert _decisions_on(runtime, "account", str(spammer.id)) == []
+    _post(runtime, spammer, "cheap followers at  spam.example")
+    (decision,) = _decisions_on(runtime, "account", str(spammer.id))
+    assert (decision.rule_id, decision.action) == ("spam-flooding", "restrict_account")
+    assert "duplicates" in decision.facts
+    with pytest.raises(PermissionDenied):
+        _post(runtime, spammer, "something new")
+
+
+def test_watched_words_propose_review_and_never_act_alone(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    author, moderator = make_user("someone"), make_user("mod", role=Role.MODERATOR)
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+        lists.add_entry(
+            session,
+            session.get_one(User, moderator.id),
+            kind="word",
+            value="Vermin",
+            rule_id="harassment",
+            list_name=lists.WATCHED_WORDS,
+        )
+    post_id = _post(runtime, author, "You are vermin, all of you.")
+    (decision,) = _decisions_on(runtime, "post", str(post_id))
+    assert (decision.rule_id, decision.state) == ("harassment", "proposed")
+    assert "watched_words" in decision.facts
+    assert _post(runtime, author, "Verminous is not the word.") > post_id
+
+
+def test_a_resaved_copy_of_a_listed_document_is_proposed_by_fingerprint(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    first, second = make_user("first"), make_user("second")
+    moderator = make_user("mod", role=Role.MODERATOR)
+    _post_with_pdf(runtime, first, "Look", dossier(), "a.pdf")
+    with runtime.db.session() as session:
+        entry, _ = lists.add_entry(
+            session,
+            session.get_one(User, moderator.id),
+            kind="document",
+            value=hashlib.sha256(dossier()).hexdigest(),
+            rule_id="hacked-materials",
+        )
+        assert entry.fingerprint
+    copy = dossier(title="Totally different name")
+    post_id = _post_with_pdf(runtime, second, "Found this", copy, "other.pdf")
+    rules = {(d.rule_id, d.state) for d in _decisions_on(runtime, "post", str(post_id))}
+    assert ("hacked-materials", "proposed") in rules
+    assert ("doxxing", "in_effect") in rules

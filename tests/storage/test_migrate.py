@@ -49,3 +49,12 @@ def test_migrations_match_the_models(tmp_path: Path) -> None:
         differences = compare_metadata(context, metadata)
     engine.dispose()
     assert differences == [], f"models and migrations differ: {differences}"
+
+
+def test_migrations_form_one_line_of_history() -> None:
+    """Two migrations revising the same parent would fork the schema's history: renumber one."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert len(scripts.get_heads()) == 1, f"several heads: {scripts.get_heads()}"
+    assert len(scripts.get_bases()) == 1

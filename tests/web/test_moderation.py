@@ -161,6 +161,7 @@ def test_desk_lists_a_url_and_confirms_the_proposals(
     desk = client.get("/moderation").text
     ids = re.findall(r"<strong>Proposal (\d+)</strong>", desk)
     assert len(ids) == 2
+    assert '<mark class="signal" title="listed_url">https://leaks.example/file.pdf</mark>' in desk
     for decision_id in ids:
         assert (
             form_post(
@@ -177,3 +178,40 @@ def test_desk_lists_a_url_and_confirms_the_proposals(
     assert refused.status_code == 403
     assert "cannot be shared here" in refused.text
     assert 'class="interstitial"' in client.get("/public").text
+
+
+def test_desk_watches_a_word_and_new_posts_with_it_wait_for_review(
+    client: TestClient, runtime: Runtime, make_user: MakeUser
+) -> None:
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+    make_user("member")
+    make_user("mod_one", role=Role.MODERATOR)
+    login(client, "mod_one")
+    added = form_post(
+        client,
+        "/moderation/lists",
+        page="/moderation",
+        data={"kind": "word", "value": "Vermin", "rule": "harassment", "note": "slur"},
+    )
+    assert added.status_code == 303
+    assert "watched-words · word</code> vermin" in client.get("/moderation").text
+    bad = form_post(
+        client,
+        "/moderation/lists",
+        page="/moderation",
+        data={"kind": "word", "value": "x", "rule": "harassment"},
+    )
+    assert bad.status_code == 422
+    assert "2 to 100 characters" in bad.text
+    login(client, "member")
+    assert form_post(client, "/compose", {"body": "you vermin"}).status_code == 303
+    assert "you vermin" in client.get("/public").text  # nothing applied by a word alone
+    login(client, "mod_one")
+    desk = client.get("/moderation").text
+    assert len(re.findall(r"<strong>Proposal (\d+)</strong>", desk)) == 1
+    entry = re.search(r'action="/moderation/lists/(\d+)/remove"', desk)
+    assert entry
+    removed = form_post(client, f"/moderation/lists/{entry.group(1)}/remove", page="/moderation")
+    assert removed.status_code == 303
+    assert "watched-words · word" not in client.get("/moderation").text

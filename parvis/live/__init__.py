@@ -1,0 +1,1 @@
+"""Live audio rooms: scheduling, roles, the audio relay, join-storm admission, fan-out."""

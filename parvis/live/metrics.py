@@ -1,0 +1,29 @@
+"""Live-room metrics on prometheus-client's default registry (exposed with the others at
+/metrics): listeners, waiting line, frames in and out, frame delay and dropped frames."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+LISTENERS = Gauge(
+    "parvis_live_listeners", "Connections admitted to a room in this process.", ["room"]
+)
+WAITING = Gauge("parvis_live_waiting", "Connections in this process's waiting line.")
+ADMITTED = Counter("parvis_live_admitted_total", "Connections let in from the waiting line.")
+FRAMES_IN = Counter(
+    "parvis_live_frames_received_total",
+    "Audio records (init segments and clusters) entering this process's relay.",
+)
+FRAMES_OUT = Counter(
+    "parvis_live_frames_relayed_total", "Audio clusters written to listeners (one per listener)."
+)
+DROPPED = Counter(
+    "parvis_live_dropped_frames_total",
+    "Audio clusters not delivered to a listener who was too far behind.",
+)
+FRAME_DELAY = Histogram(
+    "parvis_live_frame_delay_seconds",
+    "From a cluster's arrival at the relay of its speaker's process to the end of the write "
+    "to the last listener of this process.",
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5),
+)

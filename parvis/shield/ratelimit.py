@@ -1,0 +1,227 @@
+"""Rate limits per client address, per account and per route class, with the `limits` library.
+
+The sliding-window-counter strategy is used: two counters per key (this window and the last),
+so memory stays constant however many requests an address sends, unlike the moving window's
+timestamp list. Counters live in process memory by default and in Redis when `redis_url` is
+set, so every worker of an instance counts the same requests. Redis trouble never takes the
+site down: the check then lets the request through and says so in the log (fail open).
+
+Which counter a request hits: anonymous requests count against their address; a signed-in
+member's against their account (members behind one NAT must not share a budget, as in
+Mastodon), except for log-in, sign-up and password reset, which are always per address.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import limits
+import limits.aio.storage
+import limits.aio.strategies
+import limits.storage
+import limits.strategies
+import redis.asyncio
+from limits import RateLimitItem
+
+from parvis.config import Settings
+from parvis.shield.classes import ANONYMOUS_BY_NATURE, UNLIMITED, RouteClass
+from parvis.shield.identity import Identity
+
+log = logging.getLogger("parvis.shield")
+# Database lookups of credentials not in the identity cache, per address: a member needs about
+# two a minute (the cache keeps answers 30 s); forging new ones each time gets no further.
+CREDENTIAL_LOOKUPS = limits.parse("120/minute")
+REDIS_CONNECTIONS = 32  # per process
+DENIED_CACHE_SIZE = 100_000
+
+# Which settings hold each class's limits: (per address, per account). The challenge's own
+# endpoints count as reads.
+_SETTINGS = {
+    RouteClass.LOGIN: ("shield_login_per_address", None),
+    RouteClass.SIGNUP: ("shield_signup_per_address", None),
+    RouteClass.PASSWORD_RESET: ("shield_password_reset_per_address", None),
+    RouteClass.POSTING: ("shield_reads_per_address", "shield_posting_per_account"),
+    RouteClass.WRITES: ("shield_reads_per_address", "shield_writes_per_account"),
+    RouteClass.SEARCH: ("shield_search_per_address", "shield_search_per_account"),
+    RouteClass.NOTICES: ("shield_notices_per_address", "shield_notices_per_account"),
+    RouteClass.READS: ("shield_reads_per_address", "shield_reads_per_account"),
+    RouteClass.CHALLENGE: ("shield_reads_per_address", "shield_reads_per_account"),
+    RouteClass.LIVE: ("shield_live_per_address", "shield_live_per_account"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of one rate-limit check, with what the response headers report."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: float  # seconds since the epoch when the reported window frees up
+    scope: str  # "address" or "account": which counter was used
+
+    @property
+    def retry_after(self) -> int:
+        """Whole seconds until another request may succeed (at least 1)."""
+        return max(1, int(self.reset_at - time.time() + 0.999))
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """Mastodon's rate-limit headers (the reset as an ISO 8601 UTC time, as Mastodon
+        writes it), plus Retry-After when refused."""
+        reset = datetime.fromtimestamp(self.reset_at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        headers = [
+            (b"x-ratelimit-limit", str(self.limit).encode()),
+            (b"x-ratelimit-remaining", str(max(0, self.remaining)).encode()),
+            (b"x-ratelimit-reset", reset.encode()),
+        ]
+        if not self.allowed:
+            headers.append((b"retry-after", str(self.retry_after).encode()))
+        return headers
+
+
+def parse_limits(settings: Settings) -> dict[tuple[RouteClass, str], list[RateLimitItem]]:
+    """Every class's limits from the settings; a malformed one names its setting."""
+    table: dict[tuple[RouteClass, str], list[RateLimitItem]] = {}
+    for route_class, names in _SETTINGS.items():
+        for scope, name in zip(("address", "account"), names, strict=True):
+            value = str(getattr(settings, name)) if name else ""
+            try:
+                items = limits.parse_many(value) if value.strip() else []
+            except ValueError as exc:
+                raise ValueError(
+                    f"Setting {name.upper() if name else ''}: {value!r} is not a rate limit "
+                    "such as '25/5minutes' or '30/minute;300/hour'."
+                ) from exc
+            table[(route_class, scope)] = items
+    return table
+
+
+class InlineExpiryMemoryStorage(limits.storage.MemoryStorage):
+    """`limits`' memory storage, expiring old keys in line at most once a second.
+
+    The library's version starts a `threading.Timer` thread whenever the last one finished,
+    i.e. every 10 ms under load: profiling a flood showed thread start-up as a third of the cost
+    of refusing a request. Reads already ignore expired keys, so expiring in line, rarely, only
+    bounds memory. (Overrides the parent's name-mangled private hook: pinned by
+    tests/shield/test_ratelimit.py::test_memory_counters_expire_without_threads.)
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timer.cancel()
+        self._next_expiry = 0.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 - the parent's mangled name
+        now = time.monotonic()
+        if now >= self._next_expiry:
+            self._next_expiry = now + 1.0
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+
+
+class RateLimits:
+    """Checks and counts requests against the configured limits."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.table = parse_limits(settings)
+        self.prefix = settings.shield_redis_prefix
+        self._sync: limits.strategies.SlidingWindowCounterRateLimiter | None = None
+        self._async: limits.aio.strategies.SlidingWindowCounterRateLimiter | None = None
+        if settings.redis_url:
+            # A bounded pool that waits briefly for a free connection: redis-py's default pool
+            # raises "Too many connections" under a burst (seen in bench/flood.py), and an
+            # unbounded one would open a connection per request in flight.
+            pool = redis.asyncio.BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=0.5
+            )
+            storage = limits.aio.storage.RedisStorage(
+                "async+" + settings.redis_url,
+                implementation="redispy",
+                key_prefix=self.prefix,
+                connection_pool=pool,  # type: ignore[arg-type] # options are passed through
+            )
+            self._async = limits.aio.strategies.SlidingWindowCounterRateLimiter(storage)
+        else:
+            self._sync = limits.strategies.SlidingWindowCounterRateLimiter(
+                InlineExpiryMemoryStorage()
+            )
+        self._last_error_logged = 0.0
+        self._denied: dict[tuple[str, str], Verdict] = {}
+
+    @property
+    def shared(self) -> bool:
+        """True when the counters are in Redis (shared by every worker)."""
+        return self._async is not None
+
+    def applicable(
+        self, route_class: RouteClass, address_key: str, identity: Identity
+    ) -> tuple[list[RateLimitItem], str, str]:
+        """The limits that apply, the counter key and its scope ("address" or "account")."""
+        if route_class in UNLIMITED:
+            return [], "", ""
+        if identity.account_key is not None and route_class not in ANONYMOUS_BY_NATURE:
+            items = self.table.get((route_class, "account"), [])
+            return items, f"acct:{identity.account_key}", "account"
+        return self.table.get((route_class, "address"), []), f"addr:{address_key}", "address"
+
+    async def check(
+        self, route_class: RouteClass, address_key: str, identity: Identity
+    ) -> Verdict | None:
+        """Count this request; None when no limit applies (or the counter store is down)."""
+        items, who, scope = self.applicable(route_class, address_key, identity)
+        if not items:
+            return None
+        try:
+            return await self._hit(items, route_class.value, who, scope)
+        except Exception:  # counters unavailable: serve rather than refuse everyone
+            now = time.monotonic()
+            if now - self._last_error_logged > 60:
+                self._last_error_logged = now
+                log.exception("rate-limit counters unavailable; requests are let through")
+            return None
+
+    async def lookup_allowed(self, address_key: str) -> bool:
+        """Whether this address may have one more unknown cookie or token looked up."""
+        try:
+            if self._sync is not None:
+                return self._sync.hit(CREDENTIAL_LOOKUPS, "lookup", address_key)
+            assert self._async is not None
+            return await self._async.hit(CREDENTIAL_LOOKUPS, "lookup", address_key)
+        except Exception:  # counters unavailable: same rule as check()
+            return True
+
+    async def _hit(self, items: list[RateLimitItem], kind: str, who: str, scope: str) -> Verdict:
+        # A counter already over its limit stays refused until its window frees up: answer
+        # from memory without touching the store (a flood keeps hitting exhausted counters).
+        denied = self._denied.get((kind, who))
+        if denied is not None and denied.reset_at > time.time():
+            return denied
+        reported: Verdict | None = None
+        for item in items:
+            if self._sync is not None:
+                allowed = self._sync.hit(item, kind, who)
+                stats = self._sync.get_window_stats(item, kind, who)
+            else:
+                assert self._async is not None
+                allowed = await self._async.hit(item, kind, who)
+                stats = await self._async.get_window_stats(item, kind, who)
+            verdict = Verdict(allowed, item.amount, stats.remaining, stats.reset_time, scope)
+            if not allowed:
+                if len(self._denied) > DENIED_CACHE_SIZE:
+                    self._denied.clear()
+                self._denied[(kind, who)] = verdict
+                return verdict
+            if reported is None or verdict.remaining < reported.remaining:
+                reported = verdict
+        assert reported is not None
+        return reported
+
+    async def reset(self) -> None:
+        """Forget every counter (tests and the admin page's reset)."""
+        self._denied.clear()
+        if self._sync is not None:
+            self._sync.storage.reset()
+        elif self._async is not None:
+            await self._async.storage.reset()

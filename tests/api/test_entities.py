@@ -1,0 +1,87 @@
+"""Entity contracts: responses carry exactly the typed shapes, which hold Mastodon's fields."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from parvis.api import entities
+from tests.api.conftest import TokenFor, my_id, post_status
+
+# Attribute names from docs.joinmastodon.org/entities (non-optional ones).
+MASTODON = {
+    "Account": {
+        "id", "username", "acct", "url", "display_name", "note", "avatar", "avatar_static",
+        "header", "header_static", "locked", "fields", "emojis", "bot", "group",
+        "discoverable", "created_at", "last_status_at", "statuses_count", "followers_count",
+        "following_count",
+    },
+    "Status": {
+        "id", "uri", "created_at", "account", "content", "visibility", "sensitive",
+        "spoiler_text", "media_attachments", "mentions", "tags", "emojis", "reblogs_count",
+        "favourites_count", "replies_count", "url", "in_reply_to_id", "in_reply_to_account_id",
+        "reblog", "poll", "card", "language", "text", "edited_at", "application",
+    },
+    "Relationship": {
+        "id", "following", "showing_reblogs", "notifying", "followed_by", "blocking",
+        "blocked_by", "muting", "muting_notifications", "requested", "requested_by",
+        "domain_blocking", "endorsed", "note", "languages",
+    },
+    "Notification": {"id", "type", "created_at", "account", "status"},
+    "MediaAttachment": {
+        "id", "type", "url", "preview_url", "remote_url", "meta", "description", "blurhash",
+    },
+    "Token": {"access_token", "token_type", "scope", "created_at"},
+    "Application": {"name", "website", "scopes", "redirect_uris"},
+}  # fmt: skip
+
+
+def _keys(shape: Any) -> set[str]:
+    return set(shape.__required_keys__) | set(shape.__optional_keys__)
+
+
+def test_typed_shapes_hold_mastodon_fields() -> None:
+    for name, fields in MASTODON.items():
+        missing = fields - _keys(getattr(entities, name))
+        assert not missing, f"{name} lacks {missing}"
+
+
+def test_responses_match_their_shapes(client: TestClient, token_for: TokenFor) -> None:
+    ana, bob = token_for("ana"), token_for("bob")
+    status = post_status(client, bob, "hi @ana #shapes")
+    assert status.keys() == _keys(entities.Status)
+    assert status["account"].keys() == _keys(entities.Account)
+    assert status["parvis"].keys() == _keys(entities.StatusExtras)
+    assert status["mentions"][0].keys() == _keys(entities.Mention)
+    me = client.get("/api/v1/accounts/verify_credentials", headers=ana).json()
+    assert me.keys() == _keys(entities.CredentialAccount)
+    rel = client.post(f"/api/v1/accounts/{my_id(client, bob)}/follow", headers=ana).json()
+    assert rel.keys() == _keys(entities.Relationship)
+    notification = client.get("/api/v1/notifications", headers=ana).json()[0]
+    assert notification.keys() == _keys(entities.Notification)
+    context = client.get(f"/api/v1/statuses/{status['id']}/context").json()
+    assert context.keys() == _keys(entities.Context)
+    edit = client.get(f"/api/v1/statuses/{status['id']}/history").json()[0]
+    assert edit.keys() == _keys(entities.StatusEdit)
+    assert client.get("/api/v2/search?q=x").json().keys() == _keys(entities.Search)
+
+
+def test_field_types_follow_mastodon(client: TestClient, token_for: TokenFor) -> None:
+    ana = token_for("ana")
+    status = post_status(client, ana, "typed")
+    assert isinstance(status["id"], str)
+    assert isinstance(status["account"]["id"], str)
+    assert status["emojis"] == []
+    assert status["account"]["created_at"].endswith("T00:00:00.000Z")
+    assert len(status["account"]["last_status_at"]) == len("2026-01-01")
+    datetime.strptime(status["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_iso_and_note_helpers() -> None:
+    assert entities.iso(None) is None
+    moment = datetime(2026, 3, 4, 5, 6, 7, 891_234, tzinfo=UTC)
+    assert entities.iso(moment) == "2026-03-04T05:06:07.891Z"
+    assert entities.note_html("") == ""
+    assert entities.note_html("a <b>\r\nline\n\n\nnext") == "<p>a &lt;b&gt;<br>line</p><p>next</p>"

@@ -1,0 +1,35 @@
+"""Mastodon pagination: `Link` headers with max_id/min_id that keep the other parameters."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from tests.api.conftest import TokenFor, ids, post_status
+
+
+def test_link_header_keeps_filters_and_drops_old_cursors(
+    client: TestClient, token_for: TokenFor
+) -> None:
+    ana = token_for("ana")
+    made = [post_status(client, ana, f"#paged number {n}")["id"] for n in range(4)]
+    response = client.get(f"/api/v1/timelines/tag/paged?limit=2&since_id={made[0]}")
+    link = response.headers["link"]
+    next_url, prev_url = (part.split(";")[0].strip("<> ") for part in link.split(","))
+    assert next_url == (f"http://testserver/api/v1/timelines/tag/paged?limit=2&max_id={made[2]}")
+    assert prev_url == f"http://testserver/api/v1/timelines/tag/paged?limit=2&min_id={made[3]}"
+    assert ids(client, next_url.removeprefix("http://testserver")) == [made[1], made[0]]
+    assert ids(client, prev_url.removeprefix("http://testserver")) == []
+
+
+def test_empty_page_has_no_link(client: TestClient, token_for: TokenFor) -> None:
+    ana = token_for("ana")
+    response = client.get("/api/v1/timelines/home", headers=ana)
+    assert response.json() == []
+    assert "link" not in response.headers
+
+
+def test_bad_cursors_are_refused(client: TestClient) -> None:
+    for query in ("max_id=abc", "min_id=-1", "since_id=1.5", "limit=0", "limit=41"):
+        response = client.get(f"/api/v1/timelines/public?{query}")
+        assert response.status_code == 422, query
+        assert response.json()["error"]

@@ -1,0 +1,92 @@
+"""With `redis_url` set, stream events go through Redis pub/sub, so every worker's
+subscribers hear every worker's writes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+from websockets.sync.client import connect
+
+from parvis.app import create_app
+from parvis.config import Settings
+from tests.api.conftest import TokenFor, post_status, serve
+from tests.api.test_streaming import next_event, ws_url
+
+REDIS_URL = "redis://127.0.0.1:6379/7"
+
+
+@pytest.fixture
+def redis_client() -> redis.Redis:
+    """Redis for this test, or a skip when it is not running."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    return client
+
+
+@pytest.fixture
+def port() -> int:
+    """A free port on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        number: int = probe.getsockname()[1]
+        return number
+
+
+@pytest.fixture
+def app(settings: Settings, port: int, redis_client: redis.Redis) -> Iterator[FastAPI]:
+    """The app with Redis fan-out."""
+    application = create_app(
+        settings.model_copy(
+            update={"base_url": f"http://127.0.0.1:{port}", "redis_url": REDIS_URL}
+        ),
+        migrate_on_start=False,
+    )
+    yield application
+    application.state.runtime.db.dispose()
+
+
+@pytest.fixture
+def live_api(app: FastAPI, port: int) -> Iterator[str]:
+    """The app served on the chosen port."""
+    yield from serve(app, port)
+
+
+def test_events_are_published_on_the_database_channel(
+    app: FastAPI, client: TestClient, token_for: TokenFor, redis_client: redis.Redis
+) -> None:
+    ana = token_for("ana")
+    pubsub = redis_client.pubsub()  # type: ignore[no-untyped-call]
+    pubsub.subscribe(app.state.stream_broker.channel)
+    assert pubsub.get_message(timeout=2)["type"] == "subscribe"
+    status = post_status(client, ana, "over redis")
+    deadline = time.monotonic() + 5
+    message = None
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=1)
+        if message and message["type"] == "message":
+            break
+    assert message is not None
+    event = json.loads(message["data"])
+    assert event["kind"] == "post.created"
+    assert str(event["post_id"]) == status["id"]
+    pubsub.close()
+
+
+def test_subscribers_hear_events_relayed_by_redis(
+    live_api: str, client: TestClient, token_for: TokenFor
+) -> None:
+    ana = token_for("ana")
+    with connect(ws_url(live_api, "stream=public")) as public_socket:
+        status = post_status(client, ana, "relayed")
+        update = next_event(public_socket, "update")
+        assert json.loads(update["payload"])["id"] == status["id"]

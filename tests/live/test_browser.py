@@ -1,0 +1,95 @@
+"""In a real Chromium with a fake microphone: the host speaks, another browser listens."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parvis.accounts import services as accounts
+from parvis.accounts.models import User
+from parvis.live import rooms
+from parvis.runtime import Runtime
+from tests.conftest import MakeUser
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
+MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def _wait(page: Any, expression: str, timeout: float = 20.0) -> None:
+    """Poll a JavaScript expression (wait_for_function would need 'unsafe-eval' in the CSP)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(100)
+
+
+def test_host_speaks_and_a_listener_receives_playable_audio(
+    live_server: str, runtime: Runtime, make_user: MakeUser
+) -> None:
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    host = make_user("hostess")
+    with runtime.db.session() as session:
+        me = session.get_one(User, host.id)
+        room_id = rooms.schedule_room(
+            session, me, title="The interview that starts on time", description="Live **now**."
+        ).id
+        cookie, _ = accounts.start_web_session(session, runtime.settings, me)
+    url = f"{live_server}/live/rooms/{room_id}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + MEDIA_ARGS
+        )
+        try:
+            speaker_context = browser.new_context(viewport={"width": 1200, "height": 900})
+            speaker_context.add_cookies(
+                [{"name": "parvis_session", "value": cookie, "url": live_server + "/"}]
+            )
+            speaker = speaker_context.new_page()
+            errors: list[str] = []
+            speaker.on("pageerror", lambda exc: errors.append(str(exc)))
+            speaker.goto(url)
+            speaker.click("#speak")
+            _wait(speaker, "window.liveStats && window.liveStats.chunksSent > 3")
+            listener = browser.new_context().new_page()
+            listener.on("pageerror", lambda exc: errors.append(str(exc)))
+            listener.goto(url)
+            listener.click("#listen")
+            _wait(listener, "window.liveStats.inits >= 1 && window.liveStats.media >= 10")
+            # The relayed WebM was accepted by MediaSource: audio is buffered and playing.
+            _wait(
+                listener,
+                "(() => { const a = document.querySelector('#players audio');"
+                " return !!a && a.buffered.length > 0 && a.currentTime > 0; })()",
+            )
+            stats: dict[str, Any] = listener.evaluate("window.liveStats")
+            assert stats["appended"] >= 10
+            assert "Listening." in listener.inner_text("#status")
+            assert "@hostess" in speaker.inner_text("#stage")
+            _wait(speaker, "document.querySelector('#count').textContent.length > 0")
+            speaker.screenshot(path=str(ARTIFACTS / "live-room-host.png"), full_page=True)
+            listener.screenshot(path=str(ARTIFACTS / "live-room-listener.png"), full_page=True)
+            speaker.goto(f"{live_server}/live")
+            assert "The interview that starts on time" in speaker.inner_text("main")
+            speaker.screenshot(path=str(ARTIFACTS / "live-rooms.png"), full_page=True)
+            speaker.goto(f"{live_server}/live/new")
+            offset = speaker.evaluate("document.querySelector('input[name=tz_offset]').value")
+            assert offset == str(speaker.evaluate("new Date().getTimezoneOffset()"))
+            speaker.screenshot(path=str(ARTIFACTS / "live-schedule.png"), full_page=True)
+            assert errors == []
+        finally:
+            browser.close()

@@ -1,0 +1,64 @@
+"""Slow and oversized clients: small bodies for log-in and the like, a body-read timeout."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
+
+from parvis.config import Settings
+from parvis.runtime import Runtime
+from parvis.shield.middleware import Shield, ShieldState
+from tests.shield.conftest import ClientFor, MakeApp
+
+
+def test_log_in_takes_only_a_small_body(make_app: MakeApp, client_for: ClientFor) -> None:
+    client = client_for(make_app(shield_small_body_bytes=2048))
+    refused = client.post("/login", content=b"x" * 4096, headers={"accept": "text/html"})
+    assert refused.status_code == 413
+    assert "at most 2 KB" in refused.text
+    # Posting keeps the general form limit.
+    assert client.post("/compose", content=b"x" * 4096).status_code != 413
+
+
+def test_a_body_that_stalls_gets_408(settings: Settings) -> None:
+    async def echo(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        try:
+            body = await Request(scope, receive).body()
+        except Exception as exc:
+            status = getattr(exc, "status_code", 500)
+            await PlainTextResponse(str(getattr(exc, "detail", exc)), status)(scope, receive, send)
+            return
+        await PlainTextResponse(f"read {len(body)}")(scope, receive, send)
+
+    runtime = Runtime.build(settings.model_copy(update={"shield_body_timeout_seconds": 0.2}))
+    shield = Shield(echo, ShieldState.build(runtime))
+
+    async def stalled_receive() -> Message:
+        await asyncio.sleep(5)
+        return {"type": "http.request", "body": b""}
+
+    sent: list[Message] = []
+
+    async def collect(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/compose",
+        "headers": [],
+        "client": ("192.0.2.9", 1234),
+        "query_string": b"",
+    }
+    asyncio.run(shield(scope, stalled_receive, collect))
+    assert sent[0]["status"] == 408
+    assert b"did not arrive within 0.2 seconds" in sent[1]["body"]
+    runtime.db.dispose()
+    ok = TestClient(shield)
+    assert ok.post("/compose", content=b"abc").text == "read 3"

@@ -1,0 +1,73 @@
+"""Live room pages: schedule form, room page, host actions, profile fragment, notifications."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from parvis.accounts.models import User
+from parvis.live import rooms
+from parvis.live.models import Room
+from parvis.runtime import Runtime
+from parvis.social import graph
+from tests.conftest import MakeUser
+from tests.web.conftest import form_post, login
+
+
+def test_scheduling_from_the_form_reaches_profile_and_followers(
+    client: TestClient, runtime: Runtime, make_user: MakeUser
+) -> None:
+    host, fan = make_user("hostess"), make_user("fan")
+    with runtime.db.session() as session:
+        graph.follow(session, session.get_one(User, fan.id), session.get_one(User, host.id))
+    login(client, "hostess")
+    response = form_post(
+        client,
+        "/live/new",
+        {"title": "Evening interview", "starts_at": "2027-05-01T18:30", "tz_offset": "-120"},
+        page="/live/new",
+    )
+    assert response.status_code == 303
+    room_path = response.headers["location"]
+    with runtime.db.session() as session:
+        room = session.get_one(Room, int(room_path.rsplit("/", 1)[1]))
+        assert room.scheduled_for is not None
+        assert room.scheduled_for.isoformat() == "2027-05-01T16:30:00+00:00"  # local UTC+2
+    page = client.get(room_path)
+    assert "Evening interview" in page.text
+    assert "Open the room now" in page.text
+    assert "blob:" in page.headers["content-security-policy"]
+    assert 'hx-get="/live/hosts/hostess/rooms"' in client.get("/@hostess").text
+    assert "Evening interview" in client.get("/live/hosts/hostess/rooms").text
+    assert "Evening interview" in client.get("/live").text
+    fan_client = TestClient(client.app)
+    login(fan_client, "fan")
+    assert "scheduled a live room" in fan_client.get("/notifications").text
+    assert form_post(client, f"{room_path}/open", page=room_path).status_code == 303
+    assert "End the room" in client.get(room_path).text
+    assert "is live now" in fan_client.get("/notifications").text
+
+
+def test_schedule_form_errors_and_permissions(
+    client: TestClient, runtime: Runtime, make_user: MakeUser
+) -> None:
+    assert client.get("/live/new").status_code == 401
+    host = make_user("hostess")
+    make_user("other")
+    login(client, "hostess")
+    bad = form_post(client, "/live/new", {"title": "", "start_now": "yes"}, page="/live/new")
+    assert bad.status_code == 422
+    assert "Give the room a title" in bad.text
+    with runtime.db.session() as session:
+        room_id = rooms.schedule_room(session, session.get_one(User, host.id), title="Mine").id
+    other = TestClient(client.app)
+    login(other, "other")
+    refused = form_post(other, f"/live/rooms/{room_id}/end", page=f"/live/rooms/{room_id}")
+    assert refused.status_code == 403
+    forbidden = form_post(
+        other,
+        f"/live/rooms/{room_id}/moderate",
+        {"rule": "harassment", "facts": "x", "target": "room"},
+        page=f"/live/rooms/{room_id}",
+    )
+    assert forbidden.status_code == 403
+    assert client.get("/live/rooms/999999").status_code == 404
