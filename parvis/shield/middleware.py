@@ -156,10 +156,13 @@ class Shield:
         identity = ANONYMOUS
         if creds.present:
             known = state.identities.cached(creds)
-            # Unknown credentials cost a database lookup: each address gets a budget of them,
-            # so inventing forged cookies or tokens cannot buy unlimited queries.
+            # Unknown credentials cost a database lookup: each address gets a budget of ones
+            # that do not exist, so inventing forged cookies or tokens cannot buy unlimited
+            # queries, while any number of real members behind one address are recognised.
             if known is None and await state.limits.lookup_allowed(client.key):
                 known = await state.identities.resolve(creds)
+                if known.account_key is None:
+                    await state.limits.note_failed_lookup(client.key)
             identity = known or ANONYMOUS
 
         if route_class is RouteClass.METRICS:

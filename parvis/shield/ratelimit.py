@@ -31,8 +31,10 @@ from parvis.shield.classes import ANONYMOUS_BY_NATURE, UNLIMITED, RouteClass
 from parvis.shield.identity import Identity
 
 log = logging.getLogger("parvis.shield")
-# Database lookups of credentials not in the identity cache, per address: a member needs about
-# two a minute (the cache keeps answers 30 s); forging new ones each time gets no further.
+# Credentials that turned out not to exist, per address: past this budget, unknown cookies and
+# tokens from the address are taken as anonymous without a database lookup, so inventing new
+# ones costs the server nothing. Valid ones never spend it: members behind one NAT or proxy are
+# all recognised however many they are (a valid answer is cached for 30 s anyway).
 CREDENTIAL_LOOKUPS = limits.parse("120/minute")
 REDIS_CONNECTIONS = 32  # per process
 DENIED_CACHE_SIZE = 100_000
@@ -183,14 +185,26 @@ class RateLimits:
             return None
 
     async def lookup_allowed(self, address_key: str) -> bool:
-        """Whether this address may have one more unknown cookie or token looked up."""
+        """Whether this address may have one more unknown cookie or token looked up: true
+        until it has sent `CREDENTIAL_LOOKUPS` credentials that did not exist."""
         try:
             if self._sync is not None:
-                return self._sync.hit(CREDENTIAL_LOOKUPS, "lookup", address_key)
+                return self._sync.test(CREDENTIAL_LOOKUPS, "lookup", address_key)
             assert self._async is not None
-            return await self._async.hit(CREDENTIAL_LOOKUPS, "lookup", address_key)
+            return await self._async.test(CREDENTIAL_LOOKUPS, "lookup", address_key)
         except Exception:  # counters unavailable: same rule as check()
             return True
+
+    async def note_failed_lookup(self, address_key: str) -> None:
+        """Count a cookie or token from this address that did not exist."""
+        try:
+            if self._sync is not None:
+                self._sync.hit(CREDENTIAL_LOOKUPS, "lookup", address_key)
+            else:
+                assert self._async is not None
+                await self._async.hit(CREDENTIAL_LOOKUPS, "lookup", address_key)
+        except Exception:  # counters unavailable: nothing to count
+            return
 
     async def _hit(self, items: list[RateLimitItem], kind: str, who: str, scope: str) -> Verdict:
         # A counter already over its limit stays refused until its window frees up: answer

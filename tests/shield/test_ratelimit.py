@@ -195,3 +195,27 @@ def test_forged_cookies_buy_only_a_budget_of_lookups(
         forged = {"Authorization": f"Bearer forged-{n}"}
         assert client.get("/api/v1/instance", headers=forged).status_code == 200
     assert len(looked_up) == 3  # then the forged tokens count as anonymous, unlooked-up
+
+
+def test_any_number_of_real_members_behind_one_address_are_recognised(
+    make_app: MakeApp,
+    client_for: ClientFor,
+    runtime: Runtime,
+    make_user: MakeUser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A NAT or an unconfigured proxy puts many members on one address: only credentials that
+    do not exist spend the address's lookup budget, so members keep their priority."""
+    import limits as limits_library
+
+    from parvis.shield import ratelimit
+
+    monkeypatch.setattr(ratelimit, "CREDENTIAL_LOOKUPS", limits_library.parse("3/hour"))
+    app = make_app(shield_reads_per_address="5/hour")
+    client = client_for(app)
+    for n in range(8):
+        answer = client.get(
+            "/api/v1/instance", headers=bearer_for(runtime, make_user, f"member{n}")
+        )
+        assert answer.status_code == 200
+        assert answer.headers["X-RateLimit-Limit"] != "5", "counted as anonymous"
