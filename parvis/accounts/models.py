@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,7 +20,34 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-class User(Base):
+class _HasRoleAndNames(Protocol):
+    role: str
+    display_name: str
+    username: str
+
+
+class MemberFacts:
+    """What follows from a member's columns; shared by `User` and the hot path's rows."""
+
+    __slots__ = ()
+
+    @property
+    def is_moderator(self: _HasRoleAndNames) -> bool:
+        """Moderators and admins may work the moderation queue."""
+        return self.role in (Role.MODERATOR.value, Role.ADMIN.value)
+
+    @property
+    def is_admin(self: _HasRoleAndNames) -> bool:
+        """Admins manage the instance."""
+        return self.role == Role.ADMIN.value
+
+    @property
+    def name(self: _HasRoleAndNames) -> str:
+        """The name to show: display name, or the username when none is set."""
+        return self.display_name or self.username
+
+
+class User(Base, MemberFacts):
     """A member of the instance."""
 
     __tablename__ = "users"
@@ -45,21 +73,6 @@ class User(Base):
     # Sum of up-votes minus down-votes received, an input to the member rank.
     vote_score: Mapped[int] = mapped_column(Integer, default=0)
     last_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-    @property
-    def is_moderator(self) -> bool:
-        """Moderators and admins may work the moderation queue."""
-        return self.role in (Role.MODERATOR.value, Role.ADMIN.value)
-
-    @property
-    def is_admin(self) -> bool:
-        """Admins manage the instance."""
-        return self.role == Role.ADMIN.value
-
-    @property
-    def name(self) -> str:
-        """The name to show: display name, or the username when none is set."""
-        return self.display_name or self.username
 
 
 class WebSession(Base):

@@ -7,9 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from parvis.accounts.models import User
 from parvis.storage.base import utcnow
+
+
+class RankInputs(Protocol):
+    """What a rank is computed from: a member's (or a member row's) tenure and score."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def vote_score(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,7 @@ RANKS: tuple[Rank, ...] = (
 )
 
 
-def rank_for(user: User, now: datetime | None = None) -> Rank:
+def rank_for(user: RankInputs, now: datetime | None = None) -> Rank:
     """The highest tier whose tenure and score the member both meet."""
     days = ((now or utcnow()) - user.created_at).days
     earned = RANKS[0]

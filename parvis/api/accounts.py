@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from parvis.accounts import services as accounts
 from parvis.accounts.models import User
 from parvis.api import entities
-from parvis.api.auth import Caller, caller, optional_caller, viewer_for
+from parvis.api.auth import Caller, caller, optional_caller, require_if_token, viewer_for
 from parvis.api.ids import parse_id
 from parvis.api.models import OAuthApp
 from parvis.api.oauth import issue_token
@@ -112,6 +112,7 @@ def lookup(
     runtime: Runtime = Depends(get_runtime),
 ) -> entities.Account:
     """Find an account by its handle (404 across a block)."""
+    require_if_token(who, "read:accounts")
     username = acct.strip().lstrip("@").split("@")[0]
     with runtime.db.session() as session:
         user = accounts.get_user_by_username(session, username)
@@ -143,6 +144,7 @@ def get_account(
     runtime: Runtime = Depends(get_runtime),
 ) -> entities.Account:
     """One account (shown across a block too, as Mastodon does; its statuses are not)."""
+    require_if_token(who, "read:accounts")
     with runtime.db.session() as session:
         return entities.account(_account(session, account_id), runtime.settings)
 
@@ -161,6 +163,7 @@ def account_statuses(
 ) -> Response:
     """A member's statuses, newest first (empty across a block); `pinned=true` gives the
     statuses they pinned, most recently pinned first."""
+    require_if_token(who, "read:statuses")
     with runtime.db.session() as session:
         user = _account(session, account_id)
         viewer = viewer_for(session, who)
@@ -219,6 +222,7 @@ def _follow_list(
     who: Caller | None,
     runtime: Runtime,
 ) -> Response:
+    require_if_token(who, "read:accounts")
     with runtime.db.session() as session:
         user = _account(session, account_id)
         viewer = viewer_for(session, who)

@@ -2,29 +2,50 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from fastapi import Depends, Request
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
-from parvis.accounts.models import User
+from parvis.accounts.models import Role, User
 from parvis.accounts.tokens import hash_token
-from parvis.api.models import OAuthToken
 from parvis.errors import PermissionDenied, Unauthenticated
 from parvis.runtime import Runtime, get_runtime
 from parvis.social.visibility import ANONYMOUS, Viewer, load_viewer
+from parvis.storage.hot import HotSQL, Reader
 
 SCOPES = ("read", "write", "follow", "push", "admin:read", "admin:write")
 
 
-@dataclass
 class Caller:
-    """Who is calling the API: a member (or an app alone) with the token's scopes."""
+    """Who is calling the API: a member (or an app alone) with the token's scopes.
 
-    user: User | None
-    scopes: frozenset[str]
-    app_id: int | None
+    The member's full record is loaded only when a handler asks for it (`user`, `member`,
+    `staff`): the hottest endpoints need only the id and role, which come with the token.
+    """
+
+    def __init__(
+        self,
+        user: User | None,
+        scopes: frozenset[str],
+        app_id: int | None,
+        *,
+        user_id: int | None = None,
+        role: str | None = None,
+        load_user: Callable[[int], User | None] | None = None,
+    ) -> None:
+        self._user = user
+        self.user_id = user.id if user is not None else user_id
+        self.role = user.role if user is not None else role
+        self.scopes = scopes
+        self.app_id = app_id
+        self._load_user = load_user
+
+    @property
+    def user(self) -> User | None:
+        """The calling member's record (None for an app acting alone)."""
+        if self._user is None and self.user_id is not None and self._load_user is not None:
+            self._user = self._load_user(self.user_id)
+        return self._user
 
     def allows(self, scope: str) -> bool:
         """True when a granted scope covers `scope` (`read` covers `read:statuses`)."""
@@ -48,18 +69,26 @@ class Caller:
 
     def member(self, scope: str) -> User:
         """The calling member, after checking the token may do `scope`."""
-        self.require(scope)
-        if self.user is None:
+        self.member_id(scope)
+        user = self.user
+        if user is None:
             raise PermissionDenied("This endpoint needs a token that acts for a member.")
-        return self.user
+        return user
+
+    def member_id(self, scope: str) -> int:
+        """The calling member's id, after checking the token may do `scope` (no loading)."""
+        self.require(scope)
+        if self.user_id is None:
+            raise PermissionDenied("This endpoint needs a token that acts for a member.")
+        return self.user_id
 
     def staff(self, scope: str) -> User:
         """The calling moderator or admin, after checking the token's admin scope and the role:
         both are needed (a member's token with admin scopes is still refused)."""
-        user = self.member(scope)
-        if not user.is_moderator:
+        self.member_id(scope)
+        if self.role not in (Role.MODERATOR.value, Role.ADMIN.value):
             raise PermissionDenied("This action is not allowed: it needs a moderator or admin.")
-        return user
+        return self.member(scope)
 
     def require(self, scope: str) -> None:
         """Refuse with 403 when the token lacks `scope`."""
@@ -74,11 +103,11 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
-# Built once: every API request with a token runs it. The member comes in the same query.
-_TOKEN_AND_USER = (
-    select(OAuthToken, User)
-    .outerjoin(User, User.id == OAuthToken.user_id)
-    .where(OAuthToken.token_hash == bindparam("hash"))
+# Hand-written (see `storage.hot`): every API request with a token runs it. The member's role
+# comes in the same query; the rest of the member only when a handler asks.
+_TOKEN = HotSQL(
+    "SELECT t.user_id, t.app_id, t.scopes, t.revoked_at, u.role FROM oauth_tokens t"
+    " LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = :hash"
 )
 
 
@@ -92,12 +121,24 @@ async def optional_caller(
     raw = _bearer(request)
     if raw is None:
         return None
-    with runtime.db.session() as session:
-        found = session.execute(_TOKEN_AND_USER, {"hash": hash_token(raw)}).first()
-        if found is None or found.OAuthToken.revoked_at is not None:
-            raise Unauthenticated("The access token is invalid or was revoked.")
-        token, user = found.OAuthToken, found.User
-        return Caller(user=user, scopes=frozenset(token.scopes.split()), app_id=token.app_id)
+    with runtime.db.read() as db:
+        found = _TOKEN.rows(db, {"hash": hash_token(raw)})
+    if not found or found[0][3] is not None:
+        raise Unauthenticated("The access token is invalid or was revoked.")
+    user_id, app_id, scopes, _revoked, role = found[0]
+
+    def load_user(member_id: int) -> User | None:
+        with runtime.db.session() as session:
+            return session.get(User, member_id)
+
+    return Caller(
+        None,
+        frozenset(scopes.split()),
+        app_id,
+        user_id=user_id,
+        role=role,
+        load_user=load_user,
+    )
 
 
 async def caller(found: Caller | None = Depends(optional_caller)) -> Caller:
@@ -107,8 +148,15 @@ async def caller(found: Caller | None = Depends(optional_caller)) -> Caller:
     return found
 
 
-def viewer_for(session: Session, who: Caller | None) -> Viewer:
+def require_if_token(who: Caller | None, scope: str) -> None:
+    """Public reads need no token, but a token that is sent must allow the read (Mastodon's
+    `authorize_if_got_token!`): a write-only token is refused with 403."""
+    if who is not None:
+        who.require(scope)
+
+
+def viewer_for(db: Reader, who: Caller | None) -> Viewer:
     """The visibility context (blocks, mutes, muted words) of the caller, or the public's."""
     return (
-        load_viewer(session, who.user.id) if who is not None and who.user is not None else ANONYMOUS
+        load_viewer(db, who.user_id) if who is not None and who.user_id is not None else ANONYMOUS
     )

@@ -41,16 +41,26 @@ def kinds_for(types: list[str], exclude: list[str]) -> list[str] | None:
 def notification_entities(
     session: Session, runtime: Runtime, viewer: Viewer, rows: list[Notification]
 ) -> list[entities.Notification]:
-    """Entities for notification rows; their statuses go through the viewer's views."""
+    """Entities for notification rows; their statuses go through the viewer's views.
+
+    A status removed by a moderation decision is gone for Mastodon clients (404), so a
+    notification about one is left out, as Mastodon drops notifications of deleted statuses;
+    the moderation notice to its author stays, without the status.
+    """
     actor_ids = {r.actor_id for r in rows}
     actors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(actor_ids)))}
     post_ids = {r.post_id for r in rows if r.post_id}
     post_rows = list(session.scalars(select(Post).where(Post.id.in_(post_ids)))) if post_ids else []
     views = {v.post.id: v for v in build_views(session, viewer, post_rows)}
-    return [
-        entities.notification(r, actors[r.actor_id], views.get(r.post_id or 0), runtime.settings)
-        for r in rows
-    ]
+    found: list[entities.Notification] = []
+    for row in rows:
+        view = views.get(row.post_id or 0)
+        if view is not None and view.removed:
+            if row.kind != NotificationKind.MODERATION:
+                continue
+            view = None
+        found.append(entities.notification(row, actors[row.actor_id], view, runtime.settings))
+    return found
 
 
 @router.get("")
@@ -116,7 +126,10 @@ def get_notification(
         viewer = load_viewer(session, user.id)
         if row.actor_id in viewer.hidden_author_ids and row.kind != NotificationKind.MODERATION:
             raise NotFound("Record not found")
-        return notification_entities(session, runtime, viewer, [row])[0]
+        found = notification_entities(session, runtime, viewer, [row])
+        if not found:  # about a status a moderation decision removed
+            raise NotFound("Record not found")
+        return found[0]
 
 
 @router.post("/{notification_id}/dismiss")

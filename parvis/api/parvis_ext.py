@@ -10,7 +10,7 @@ from starlette.responses import Response
 from parvis.accounts.models import User
 from parvis.accounts.ranks import RANKS
 from parvis.api import entities
-from parvis.api.auth import Caller, caller, optional_caller, viewer_for
+from parvis.api.auth import Caller, caller, optional_caller, require_if_token, viewer_for
 from parvis.api.ids import parse_id
 from parvis.api.pagination import page_params
 from parvis.api.params import Params, read_params
@@ -55,7 +55,8 @@ def articles(
     who: Caller | None = Depends(optional_caller),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    """Long-form articles, newest first."""
+    """Long-form articles, newest first (a token sent must allow `read:statuses`)."""
+    require_if_token(who, "read:statuses")
     with runtime.db.session() as session:
         viewer = viewer_for(session, who)
         rows = feeds.articles(session, viewer, page)

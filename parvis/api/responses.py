@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import orjson
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from parvis.api import entities
 from parvis.api.pagination import link_header
 from parvis.config import Settings
-from parvis.social.models import Post
+from parvis.social.rows import AnyPost
 from parvis.social.views import build_views
 from parvis.social.visibility import Viewer
+from parvis.storage.hot import Reader
 
 
 class FastJSONResponse(JSONResponse):
@@ -24,13 +26,11 @@ class FastJSONResponse(JSONResponse):
 
 
 def status_page(
-    request: Request, session: Session, viewer: Viewer, rows: list[Post], settings: Settings
+    request: Request, db: Reader, viewer: Viewer, rows: Sequence[AnyPost], settings: Settings
 ) -> Response:
     """Statuses as the viewer sees them, with Mastodon's `Link` pagination header."""
     accounts: dict[int, entities.Account] = {}
-    body = [
-        entities.status(view, settings, accounts) for view in build_views(session, viewer, rows)
-    ]
+    body = [entities.status(view, settings, accounts) for view in build_views(db, viewer, rows)]
     response = FastJSONResponse(body)
     link_header(request, response, rows)
     return response

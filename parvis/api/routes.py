@@ -1,5 +1,6 @@
 """Assembles the JSON API routers: Mastodon's paths (one module per resource, as Mastodon's
-own documentation groups them), OAuth, and Parvis's own prefix /api/parvis/v1."""
+own documentation groups them), OAuth, NodeInfo discovery, and Parvis's own prefix
+/api/parvis/v1."""
 
 from fastapi import APIRouter
 
@@ -13,6 +14,7 @@ from parvis.api import (
     instance,
     media,
     moderation_lists,
+    nodeinfo,
     notifications,
     oauth,
     parvis_ext,
@@ -29,6 +31,7 @@ def build_api_router() -> APIRouter:
     router = APIRouter()
     for module_router in (
         instance.router,
+        nodeinfo.router,
         apps.router,
         oauth.router,
         accounts.router,

@@ -36,7 +36,7 @@ def search_v2(
     settings = runtime.settings
     result: entities.Search = {"accounts": [], "statuses": [], "hashtags": []}
     with runtime.db.session() as session:
-        viewer = load_viewer(session, who.user.id) if who and who.user else ANONYMOUS
+        viewer = load_viewer(session, who.user_id) if who else ANONYMOUS
         if "accounts" in wanted:
             result["accounts"] = [
                 entities.account(u, settings)

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 
 from parvis.accounts.models import User
 from parvis.api import entities
-from parvis.api.auth import Caller, caller, optional_caller, viewer_for
+from parvis.api.auth import Caller, caller, optional_caller, require_if_token, viewer_for
 from parvis.api.ids import parse_id
 from parvis.api.models import IdempotencyKey
 from parvis.api.pagination import link_header, max_id_param, page_params
@@ -91,7 +91,8 @@ def get_status(
     who: Caller | None = Depends(optional_caller),
     runtime: Runtime = Depends(get_runtime),
 ) -> entities.Status:
-    """One status (404 when deleted or hidden by a block)."""
+    """One status (404 when deleted, removed by a moderation decision or hidden by a block)."""
+    require_if_token(who, "read:statuses")
     with runtime.db.session() as session:
         viewer = _viewer(session, who)
         post = posts.get_visible_post(session, viewer, _post_id(status_id))
@@ -140,7 +141,8 @@ def context(
     who: Caller | None = Depends(optional_caller),
     runtime: Runtime = Depends(get_runtime),
 ) -> entities.Context:
-    """Ancestors and descendants of a status."""
+    """Ancestors and descendants of a status (removed ones left out)."""
+    require_if_token(who, "read:statuses")
     with runtime.db.session() as session:
         viewer = _viewer(session, who)
         post = posts.get_visible_post(session, viewer, _post_id(status_id))
@@ -165,19 +167,22 @@ def history(
     who: Caller | None = Depends(optional_caller),
     runtime: Runtime = Depends(get_runtime),
 ) -> list[entities.StatusEdit]:
-    """Every version of a status, oldest first (StatusEdit entities)."""
+    """Every version of a status, oldest first (StatusEdit entities). Under an interstitial
+    every version carries the status's warning, so no client shows an old version bare."""
+    require_if_token(who, "read:statuses")
     with runtime.db.session() as session:
         viewer = _viewer(session, who)
         post = posts.get_visible_post(session, viewer, _post_id(status_id))
         view = build_view(session, viewer, post)
-        account = entities.account(view.author, runtime.settings)
+        current = entities.status(view, runtime.settings)
+        warned = view.restriction is not None and view.restriction.interstitial
         versions: list[entities.StatusEdit] = [
             {
                 "content": r.body_html,
-                "spoiler_text": r.spoiler_text,
-                "sensitive": False,
+                "spoiler_text": current["spoiler_text"] if warned else r.spoiler_text,
+                "sensitive": warned or bool(r.spoiler_text),
                 "created_at": entities.iso(r.created_at),
-                "account": account,
+                "account": current["account"],
                 "media_attachments": [],
                 "emojis": [],
             }
@@ -185,12 +190,12 @@ def history(
         ]
         versions.append(
             {
-                "content": post.body_html,
-                "spoiler_text": post.spoiler_text,
-                "sensitive": post.sensitive,
+                "content": current["content"],
+                "spoiler_text": current["spoiler_text"],
+                "sensitive": current["sensitive"],
                 "created_at": entities.iso(post.edited_at or post.created_at),
-                "account": account,
-                "media_attachments": [],
+                "account": current["account"],
+                "media_attachments": current["media_attachments"],
                 "emojis": [],
             }
         )
@@ -305,6 +310,7 @@ def _engaged(
     who: Caller | None,
     runtime: Runtime,
 ) -> Response:
+    require_if_token(who, "read:accounts")
     with runtime.db.session() as session:
         viewer = _viewer(session, who)
         post = posts.get_visible_post(session, viewer, _post_id(status_id))

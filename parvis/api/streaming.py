@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from parvis.accounts.models import User
 from parvis.accounts.tokens import hash_token
 from parvis.api import entities
-from parvis.api.auth import Caller, optional_caller
+from parvis.api.auth import Caller, optional_caller, require_if_token
 from parvis.api.models import OAuthToken
 from parvis.api.notifications import notification_entities
 from parvis.api.stream_broker import Broker, Subscription
@@ -90,10 +90,11 @@ def parse_stream(name: str, tag: str | None, who: Caller | None) -> Stream:
     if name not in STREAMS:
         raise InvalidInput(f"Unknown stream type '{name}'; streams: {', '.join(STREAMS)}.")
     if name in USER_STREAMS:
-        if who is None or who.user is None:
+        if who is None or who.user_id is None:
             raise Unauthenticated("The user stream needs a member's access token.")
         who.require("read:statuses" if name == "user" else "read:notifications")
         return Stream(name)
+    require_if_token(who, "read:statuses")  # public streams need no token
     if name in TAG_STREAMS:
         clean = (tag or "").strip().lstrip("#").lower()
         if not clean:
@@ -172,7 +173,10 @@ def _notification_messages(
         post = session.get(Post, row.post_id)
         if post is None or post.deleted_at is not None or not posts.may_view(viewer, post):
             return []
-    payload = json.dumps(notification_entities(session, runtime, viewer, [row])[0])
+    found = notification_entities(session, runtime, viewer, [row])
+    if not found:  # about a status a moderation decision removed
+        return []
+    payload = json.dumps(found[0])
     return [Message(stream, "notification", payload) for stream in wanted]
 
 
@@ -260,7 +264,7 @@ async def streaming_socket(websocket: WebSocket, runtime: Runtime = Depends(get_
     broker = _broker(websocket)
     subscription = broker.subscribe()
     await broker.ready()
-    user_id = who.user.id if who is not None and who.user is not None else None
+    user_id = who.user_id if who is not None else None
     writer = asyncio.create_task(_write(websocket, runtime, subscription, user_id, streams))
     try:
         await _read(websocket, who, streams)
@@ -322,7 +326,7 @@ async def _sse(
     broker = _broker(request)
     subscription = broker.subscribe()
     await broker.ready()
-    user_id = who.user.id if who is not None and who.user is not None else None
+    user_id = who.user_id if who is not None else None
 
     async def body() -> AsyncIterator[str]:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from parvis.api.auth import Caller, caller, optional_caller, viewer_for
+from parvis.api.auth import Caller, caller, optional_caller, require_if_token, viewer_for
 from parvis.api.pagination import page_params
 from parvis.api.responses import status_page
 from parvis.runtime import Runtime, get_runtime
@@ -28,13 +28,13 @@ async def home(
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """The followed accounts' statuses and reposts plus one's own, newest first."""
-    user = who.member("read:statuses")
+    user_id = who.member_id("read:statuses")
 
     def work() -> Response:
-        with runtime.db.session() as session:
-            viewer = load_viewer(session, user.id)
-            rows = feeds.home(session, viewer, page)
-            return status_page(request, session, viewer, rows, runtime.settings)
+        with runtime.db.read() as db:
+            viewer = load_viewer(db, user_id)
+            rows = feeds.home(db, viewer, page)
+            return status_page(request, db, viewer, rows, runtime.settings)
 
     return await runtime.read(work)
 
@@ -47,12 +47,13 @@ async def public(
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """Every public status of this instance (all are local)."""
+    require_if_token(who, "read:statuses")
 
     def work() -> Response:
-        with runtime.db.session() as session:
-            viewer = viewer_for(session, who)
-            rows = feeds.public(session, viewer, page)
-            return status_page(request, session, viewer, rows, runtime.settings)
+        with runtime.db.read() as db:
+            viewer = viewer_for(db, who)
+            rows = feeds.public(db, viewer, page)
+            return status_page(request, db, viewer, rows, runtime.settings)
 
     return await runtime.read(work)
 
@@ -66,11 +67,12 @@ async def tag(
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """Public statuses with a hashtag."""
+    require_if_token(who, "read:statuses")
 
     def work() -> Response:
-        with runtime.db.session() as session:
-            viewer = viewer_for(session, who)
-            rows = feeds.tag(session, viewer, tag, page)
-            return status_page(request, session, viewer, rows, runtime.settings)
+        with runtime.db.read() as db:
+            viewer = viewer_for(db, who)
+            rows = feeds.tag(db, viewer, tag, page)
+            return status_page(request, db, viewer, rows, runtime.settings)
 
     return await runtime.read(work)

@@ -32,6 +32,8 @@ from parvis.moderation.models import (
     SubjectType,
 )
 from parvis.moderation.reasons import ContentInfo, RuleInfo, build_statement
+from parvis.social import events
+from parvis.social.events import EventKind
 from parvis.social.models import Post
 from parvis.storage.base import utcnow
 
@@ -220,6 +222,7 @@ def _apply(session: Session, decision: Decision) -> None:
                 ends_at=decision.ends_at,
             )
         )
+        _announce_post(session, decision, removed=action == Action.REMOVE)
     elif action in ACCOUNT_ACTIONS:
         session.merge(
             AccountRestriction(
@@ -246,6 +249,16 @@ def _lift(session: Session, decision: Decision) -> None:
         (BlockedLink, BlockedLink.decision_id),
     ):
         session.execute(delete(model).where(column == decision.id))
+    if decision.subject_type == SubjectType.POST.value:
+        _announce_post(session, decision, removed=False)
+
+
+def _announce_post(session: Session, decision: Decision, *, removed: bool) -> None:
+    """Tell live listeners (the streaming API) once the transaction commits: a removed post
+    is deleted for them, any other change to a post's restriction updates it."""
+    post = session.get(Post, int(decision.subject_key))
+    if post is not None:
+        events.emit(session, EventKind.POST_DELETED if removed else EventKind.POST_UPDATED, post)
 
 
 def expire_due(session: Session, now: datetime | None = None) -> list[Decision]:

@@ -10,7 +10,7 @@ from functools import partial
 from html import escape
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from parvis.errors import PermissionDenied
@@ -22,6 +22,7 @@ from parvis.moderation.models import (
     PostRestriction,
 )
 from parvis.storage.base import utcnow
+from parvis.storage.hot import HotSQL, Reader, utc
 
 HIDDEN_EVERYWHERE = {Action.REMOVE.value}
 TRACKING_PARAMS = ("utm_", "fbclid=", "gclid=", "mc_cid=", "mc_eid=", "ref_src=")
@@ -52,27 +53,37 @@ class Restriction:
         return self.action == Action.LABEL.value
 
 
-# Built once: asked for every page of posts, and building a statement costs more than running it.
-_RESTRICTIONS_OF_POSTS = (
-    select(PostRestriction.post_id, PostRestriction.action, PostRestriction.decision_id,
-           PostRestriction.ends_at, Decision.rule_id)
-    .join(Decision, Decision.id == PostRestriction.decision_id)
-    .where(PostRestriction.post_id.in_(bindparam("ids", expanding=True)))
-)  # fmt: skip
+def _quoted(values: Iterable[str]) -> str:
+    return ", ".join(f"'{value}'" for value in sorted(values))  # enum values, never input
 
 
-def post_restrictions(session: Session, post_ids: Iterable[int]) -> dict[int, Restriction]:
+# Asked for every page of posts: hand-written for the hot read path (see `storage.hot`).
+_RESTRICTIONS_OF_POSTS = HotSQL(
+    "SELECT r.post_id, r.action, r.decision_id, r.ends_at, d.rule_id FROM post_restrictions r"
+    " JOIN decisions d ON d.id = r.decision_id WHERE r.post_id IN LIST(:ids)"
+)
+# Neutral-SQL sub-selects of the posts a feed leaves out (see `social.feeds`).
+REMOVED_POSTS_SQL = (
+    f"SELECT post_id FROM post_restrictions WHERE action IN ({_quoted(HIDDEN_EVERYWHERE)})"
+)
+UNDISCOVERABLE_POSTS_SQL = (
+    f"SELECT post_id FROM post_restrictions WHERE action IN ({_quoted(HIDDEN_FROM_DISCOVERY)})"
+)
+
+
+def post_restrictions(db: Reader, post_ids: Iterable[int]) -> dict[int, Restriction]:
     """Restrictions in force on these posts (expired ones are ignored even before cleanup)."""
     ids = list(post_ids)
     if not ids:
         return {}
     now = utcnow()
-    rows = session.execute(_RESTRICTIONS_OF_POSTS, {"ids": ids})
-    return {
-        post_id: Restriction(action, decision_id, rule_id)
-        for post_id, action, decision_id, ends_at, rule_id in rows
-        if ends_at is None or ends_at > now
-    }
+    found: dict[int, Restriction] = {}
+    for post_id, action, decision_id, ends_at, rule_id in _RESTRICTIONS_OF_POSTS.rows(
+        db, {"ids": ids}
+    ):
+        if ends_at is None or utc(ends_at) > now:
+            found[post_id] = Restriction(action, decision_id, rule_id)
+    return found
 
 
 def removed_post_ids() -> Select[int]:
@@ -142,7 +153,13 @@ def link_keys(url: str) -> list[str]:
     return keys
 
 
-def blocked_links(session: Session, urls: Iterable[str]) -> dict[str, tuple[str, int]]:
+_BLOCKED_LINKS = HotSQL(
+    "SELECT b.key, b.ends_at, d.id, d.rule_id FROM blocked_links b"
+    " JOIN decisions d ON d.id = b.decision_id WHERE b.key IN LIST(:keys)"
+)
+
+
+def blocked_links(db: Reader, urls: Iterable[str]) -> dict[str, tuple[str, int]]:
     """Which of these links are blocked: url -> (rule id, decision id)."""
     urls = list(urls)
     if not urls:
@@ -150,12 +167,8 @@ def blocked_links(session: Session, urls: Iterable[str]) -> dict[str, tuple[str,
     keys = {key: url for url in urls for key in link_keys(url)}
     now = utcnow()
     found: dict[str, tuple[str, int]] = {}
-    for key, ends_at, decision_id, rule_id in session.execute(
-        select(BlockedLink.key, BlockedLink.ends_at, Decision.id, Decision.rule_id)
-        .join(Decision, Decision.id == BlockedLink.decision_id)
-        .where(BlockedLink.key.in_(list(keys)))
-    ):
-        if ends_at is None or ends_at > now:
+    for key, ends_at, decision_id, rule_id in _BLOCKED_LINKS.rows(db, {"keys": list(keys)}):
+        if ends_at is None or utc(ends_at) > now:
             found[keys[key]] = (rule_id, decision_id)
     return found
 

@@ -7,21 +7,22 @@ filtered through the viewer's blocks, mutes and muted words.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, literal_column, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnClause
 
-from parvis.accounts.models import User
 from parvis.moderation.enforcement import (
+    REMOVED_POSTS_SQL,
+    UNDISCOVERABLE_POSTS_SQL,
     post_restrictions,
-    removed_post_ids,
-    undiscoverable_post_ids,
 )
-from parvis.social.models import Attachment, Follow, Post, PostKind, PostTag
+from parvis.social.models import Post, PostKind
+from parvis.social.rows import PostRow
 from parvis.social.visibility import Viewer, can_see_post
+from parvis.storage.hot import HotSQL, Reader, database_of, dialect_of
 
 MAX_LIMIT = 40
 ROWS_PER_ROUND = 3  # fetch this many times the page size per round trip, to absorb filtering
@@ -44,53 +45,88 @@ class PageQuery:
         )
 
 
-def _paginate(query: Select[Post], page: PageQuery) -> tuple[Select[Post], bool]:
+@dataclass(frozen=True)
+class Feed:
+    """Which posts a feed holds: a condition on `posts` in the neutral SQL of `storage.hot`
+    and its parameters. `discovery` feeds (public, tags, articles) also leave out demoted
+    posts; every feed leaves out removed ones."""
+
+    where: str
+    params: dict[str, Any]
+    discovery: bool = False
+
+
+_MAX_STATEMENTS = 256
+_statements: dict[str, HotSQL] = {}
+
+
+def _statement(text: str) -> HotSQL:
+    """The rendered statement for this text (a handful of feed shapes, rendered once each)."""
+    found = _statements.get(text)
+    if found is None:
+        if len(_statements) >= _MAX_STATEMENTS:
+            _statements.clear()
+        found = _statements[text] = HotSQL(text)
+    return found
+
+
+def _page_sql(feed: Feed, page: PageQuery, hidden_authors: frozenset[int]) -> tuple[str, bool]:
+    hidden = UNDISCOVERABLE_POSTS_SQL if feed.discovery else REMOVED_POSTS_SQL
+    parts = [f"SELECT {PostRow.COLUMNS} FROM posts WHERE {feed.where}", f"AND id NOT IN ({hidden})"]
+    if hidden_authors:
+        parts.append("AND author_id NOT IN LIST(:hidden_authors)")
     if page.max_id is not None:
-        query = query.where(Post.id < page.max_id)
+        parts.append("AND id < :max_id")
     if page.since_id is not None:
-        query = query.where(Post.id > page.since_id)
-    if page.min_id is not None:
+        parts.append("AND id > :since_id")
+    ascending = page.min_id is not None
+    if ascending:
         # min_id asks for the posts right after it, oldest first, then shown newest first.
-        return query.where(Post.id > page.min_id).order_by(Post.id.asc()), True
-    return query.order_by(Post.id.desc()), False
+        parts.append("AND id > :min_id AND id > :after ORDER BY id ASC LIMIT :batch")
+    else:
+        parts.append("AND id < :before ORDER BY id DESC LIMIT :batch")
+    return " ".join(parts), ascending
+
+
+_NO_BOUND = 2**62
 
 
 def _collect(
-    session: Session,
+    db: Reader,
     viewer: Viewer,
-    query: Select[Post],
+    feed: Feed,
     page: PageQuery,
-    keep: Callable[[Post], bool] | None = None,
-    *,
-    discovery: bool = False,
-) -> list[Post]:
-    """Run a feed query in rounds until the page is full of posts the viewer may see.
+    keep: Callable[[PostRow], bool] | None = None,
+) -> list[PostRow]:
+    """Run a feed in rounds until the page is full of posts the viewer may see.
 
-    Posts removed by a moderation decision never appear; `discovery` feeds (public, tags,
-    articles) also leave out demoted posts.
+    Posts removed by a moderation decision never appear; discovery feeds also leave out
+    demoted posts. Hidden (blocked, muted) authors are left out in SQL already.
     """
     page = page.clamped()
-    hidden = undiscoverable_post_ids() if discovery else removed_post_ids()
-    query = query.where(Post.id.not_in(hidden))
-    query, ascending = _paginate(query, page)
-    # Most rows pass the filters (hidden authors are excluded in SQL), so the first round asks
-    # for a few more than a page; later rounds, needed only after heavy filtering, ask for more.
+    text, ascending = _page_sql(feed, page, viewer.hidden_author_ids)
+    statement = _statement(text)
+    params: dict[str, Any] = {**feed.params, "max_id": page.max_id}
+    params.update(since_id=page.since_id, min_id=page.min_id)
+    if viewer.hidden_author_ids:
+        params["hidden_authors"] = sorted(viewer.hidden_author_ids)
+    # Most rows pass the filters, so the first round asks for a few more than a page; later
+    # rounds, needed only after heavy filtering, ask for more.
     batch = page.limit + 5
-    results: list[Post] = []
-    last_id: int | None = None
+    results: list[PostRow] = []
+    cursor = -1 if ascending else _NO_BOUND
+    params = {name: value for name, value in params.items() if f":{name}" in statement.text}
     for _ in range(MAX_ROUNDS):
-        round_query = query
-        if last_id is not None:
-            round_query = round_query.where(Post.id > last_id if ascending else Post.id < last_id)
-        rows = list(session.scalars(round_query.limit(batch)))
+        bound = {**params, "batch": batch, ("after" if ascending else "before"): cursor}
+        rows = [PostRow.from_db(row) for row in statement.rows(db, bound)]
         if not rows:
             break
-        last_id = rows[-1].id
-        originals = _originals(session, rows)
+        cursor = rows[-1].id
+        originals = _originals(db, rows)
         removed_originals = (
             {
                 post_id
-                for post_id, restriction in post_restrictions(session, originals).items()
+                for post_id, restriction in post_restrictions(db, originals).items()
                 if restriction.removed
             }
             if originals
@@ -117,14 +153,32 @@ def _collect(
     return results
 
 
-def _originals(session: Session, rows: list[Post]) -> dict[int, Post]:
-    ids = {post.reblog_of_id for post in rows if post.reblog_of_id is not None}
-    if not ids:
+_POSTS_BY_ID = HotSQL(f"SELECT {PostRow.COLUMNS} FROM posts WHERE id IN LIST(:ids)")
+
+
+def posts_by_id(db: Reader, ids: Iterable[int]) -> dict[int, PostRow]:
+    """Posts by id, in one statement (missing ids are left out)."""
+    wanted = list(ids)
+    if not wanted:
         return {}
-    return {post.id: post for post in session.scalars(select(Post).where(Post.id.in_(ids)))}
+    rows = _POSTS_BY_ID.rows(db, {"ids": wanted})
+    return {post.id: post for post in map(PostRow.from_db, rows)}
 
 
-def home(session: Session, viewer: Viewer, page: PageQuery) -> list[Post]:
+def _originals(db: Reader, rows: list[PostRow]) -> dict[int, PostRow]:
+    return posts_by_id(db, {post.reblog_of_id for post in rows if post.reblog_of_id})
+
+
+_FOLLOWED = "SELECT followee_id FROM follows WHERE follower_id = :me"
+# A correlated EXISTS, evaluated only for replies (most posts are not), rather than a second
+# list of the followed accounts built for every page.
+_REPLY_OK = (
+    "(in_reply_to_account_id IS NULL OR in_reply_to_account_id = :me OR EXISTS (SELECT 1 FROM"
+    " follows f WHERE f.follower_id = :me AND f.followee_id = posts.in_reply_to_account_id))"
+)
+
+
+def home(db: Reader, viewer: Viewer, page: PageQuery) -> list[PostRow]:
     """The followed accounts' posts and reposts plus one's own, newest first.
 
     Replies appear only when they answer the viewer or someone the viewer follows. Nothing is
@@ -132,23 +186,15 @@ def home(session: Session, viewer: Viewer, page: PageQuery) -> list[Post]:
     """
     me = viewer.user_id
     assert me is not None
-    followed = select(Follow.followee_id).where(Follow.follower_id == me).scalar_subquery()
-    reply_ok = or_(
-        Post.in_reply_to_account_id.is_(None),
-        Post.in_reply_to_account_id == me,
-        Post.in_reply_to_account_id.in_(followed),
-    )
-    base = select(Post).where(Post.deleted_at.is_(None), reply_ok)
-    if viewer.hidden_author_ids:
-        base = base.where(Post.author_id.not_in(sorted(viewer.hidden_author_ids)))
-    if session.get_bind().dialect.name == "sqlite" and _prefer_id_scan(session, me):
-        # Dense follow graph: walking the primary key backwards finds a page within a few
-        # hundred rows; the unary plus stops SQLite from using the author index instead.
-        author: ColumnClause[int] = literal_column("+posts.author_id", Integer)
-        base = base.where(or_(author.in_(followed), author == me))
-    else:
-        base = base.where(or_(Post.author_id.in_(followed), Post.author_id == me))
-    return _collect(session, viewer, base, page)
+    # Dense follow graph on SQLite: walking the primary key backwards finds a page within a
+    # few hundred rows; the unary plus stops SQLite from using the author index instead.
+    author = "+author_id" if _is_sqlite(db) and _prefer_id_scan(db, me) else "author_id"
+    where = f"deleted_at IS NULL AND {_REPLY_OK} AND ({author} IN ({_FOLLOWED}) OR {author} = :me)"
+    return _collect(db, viewer, Feed(where, {"me": me}), page)
+
+
+def _is_sqlite(db: Reader) -> bool:
+    return dialect_of(db) == "sqlite"
 
 
 _PLAN_SECONDS = 60.0
@@ -156,57 +202,49 @@ _PLAN_CACHE_SIZE = 10_000
 _plan_cache: dict[tuple[str, int], tuple[float, bool]] = {}
 
 
-def _prefer_id_scan(session: Session, user_id: int) -> bool:
+def _prefer_id_scan(db: Reader, user_id: int) -> bool:
     """Pick the cheaper plan for the home feed on SQLite.
 
     Reading by author visits every post of every followed account (then sorts); scanning ids
     backwards visits about page_size * total / followed_posts rows. Choose the smaller. The
     choice only affects speed, never the result, so it is remembered per member for a minute.
     """
-    key = (str(session.get_bind().engine.url), user_id)
+    key = (database_of(db), user_id)
     now = time.monotonic()
     known = _plan_cache.get(key)
     if known is not None and now - known[0] < _PLAN_SECONDS:
         return known[1]
     if len(_plan_cache) >= _PLAN_CACHE_SIZE:
         _plan_cache.clear()
-    choice = _estimate_id_scan(session, user_id)
+    choice = _estimate_id_scan(db, user_id)
     _plan_cache[key] = (now, choice)
     return choice
 
 
-_FOLLOWED_BY_ME = (
-    select(Follow.followee_id).where(Follow.follower_id == bindparam("me")).scalar_subquery()
-)
-_PLAN_FIGURES = select(
-    select(func.coalesce(func.sum(User.posts_count), 0))
-    .where(or_(User.id.in_(_FOLLOWED_BY_ME), User.id == bindparam("me")))
-    .scalar_subquery(),
-    select(func.coalesce(func.max(Post.id), 0)).scalar_subquery(),
+_PLAN_FIGURES = HotSQL(
+    "SELECT (SELECT coalesce(sum(posts_count), 0) FROM users"
+    f" WHERE id IN ({_FOLLOWED}) OR id = :me), (SELECT coalesce(max(id), 0) FROM posts)"
 )
 
 
-def _estimate_id_scan(session: Session, user_id: int) -> bool:
-    row = session.execute(_PLAN_FIGURES, {"me": user_id}).one()
-    followed_count, total_count = int(row[0]), int(row[1])
-    if followed_count == 0:
+def _estimate_id_scan(db: Reader, user_id: int) -> bool:
+    followed_count, total_count = _PLAN_FIGURES.rows(db, {"me": user_id})[0]
+    if not followed_count:
         return False
-    return 40 * total_count / followed_count < followed_count
+    return 40 * int(total_count) / int(followed_count) < int(followed_count)
 
 
-def public(session: Session, viewer: Viewer, page: PageQuery) -> list[Post]:
+def public(db: Reader, viewer: Viewer, page: PageQuery) -> list[PostRow]:
     """Every public top-level post on the instance, newest first (reposts left out)."""
-    base = select(Post).where(
-        Post.deleted_at.is_(None),
-        Post.reblog_of_id.is_(None),
-        Post.in_reply_to_id.is_(None),
-        Post.visibility == "public",
+    where = (
+        "deleted_at IS NULL AND reblog_of_id IS NULL AND in_reply_to_id IS NULL"
+        " AND visibility = 'public'"
     )
-    return _collect(session, viewer, base, page, discovery=True)
+    return _collect(db, viewer, Feed(where, {}, discovery=True), page)
 
 
 def profile(
-    session: Session,
+    db: Reader,
     viewer: Viewer,
     author_id: int,
     page: PageQuery,
@@ -215,50 +253,46 @@ def profile(
     include_reblogs: bool = True,
     only_articles: bool = False,
     only_media: bool = False,
-) -> list[Post]:
+) -> list[PostRow]:
     """A member's posts (and reposts), newest first; empty across a block."""
     if not viewer.can_see_account(author_id):
         return []
-    base = select(Post).where(Post.author_id == author_id, Post.deleted_at.is_(None))
+    where = ["author_id = :author AND deleted_at IS NULL"]
     if not include_replies:
-        base = base.where(Post.in_reply_to_id.is_(None))
+        where.append("in_reply_to_id IS NULL")
     if not include_reblogs:
-        base = base.where(Post.reblog_of_id.is_(None))
+        where.append("reblog_of_id IS NULL")
     if only_articles:
-        base = base.where(Post.kind == PostKind.ARTICLE.value)
+        where.append(f"kind = '{PostKind.ARTICLE.value}'")
     if only_media:
-        with_media = select(Attachment.post_id).where(Attachment.post_id.is_not(None))
-        base = base.where(Post.id.in_(with_media))
+        where.append("id IN (SELECT post_id FROM attachments WHERE post_id IS NOT NULL)")
+    feed = Feed(" AND ".join(where), {"author": author_id})
     own_view = Viewer(user_id=viewer.user_id, blocked_ids=viewer.blocked_ids)
     # On a profile one asked to see, a mute of that very account does not hide it.
-    return _collect(session, own_view if author_id in viewer.muted_ids else viewer, base, page)
+    return _collect(db, own_view if author_id in viewer.muted_ids else viewer, feed, page)
 
 
-def tag(session: Session, viewer: Viewer, name: str, page: PageQuery) -> list[Post]:
+def tag(db: Reader, viewer: Viewer, name: str, page: PageQuery) -> list[PostRow]:
     """Public posts carrying a #tag, newest first."""
-    tagged = select(PostTag.post_id).where(PostTag.tag == name.lower().lstrip("#"))
-    base = select(Post).where(
-        Post.id.in_(tagged), Post.deleted_at.is_(None), Post.visibility == "public"
+    where = (
+        "id IN (SELECT post_id FROM post_tags WHERE tag = :tag) AND deleted_at IS NULL"
+        " AND visibility = 'public'"
     )
-    return _collect(session, viewer, base, page, discovery=True)
+    feed = Feed(where, {"tag": name.lower().lstrip("#")}, discovery=True)
+    return _collect(db, viewer, feed, page)
 
 
-def articles(session: Session, viewer: Viewer, page: PageQuery) -> list[Post]:
+def articles(db: Reader, viewer: Viewer, page: PageQuery) -> list[PostRow]:
     """Long-form articles, newest first."""
-    base = select(Post).where(
-        Post.kind == PostKind.ARTICLE.value, Post.deleted_at.is_(None), Post.visibility == "public"
-    )
-    return _collect(session, viewer, base, page, discovery=True)
+    where = f"kind = '{PostKind.ARTICLE.value}' AND deleted_at IS NULL AND visibility = 'public'"
+    return _collect(db, viewer, Feed(where, {}, discovery=True), page)
 
 
-def bookmarks(session: Session, viewer: Viewer, page: PageQuery) -> list[Post]:
+def bookmarks(db: Reader, viewer: Viewer, page: PageQuery) -> list[PostRow]:
     """Posts the viewer bookmarked, newest post first."""
-    from parvis.social.models import Bookmark
-
     assert viewer.user_id is not None
-    saved = select(Bookmark.post_id).where(Bookmark.user_id == viewer.user_id)
-    base = select(Post).where(Post.id.in_(saved), Post.deleted_at.is_(None))
-    return _collect(session, viewer, base, page)
+    where = "id IN (SELECT post_id FROM bookmarks WHERE user_id = :me) AND deleted_at IS NULL"
+    return _collect(db, viewer, Feed(where, {"me": viewer.user_id}), page)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -27,7 +28,29 @@ class PostKind(enum.StrEnum):
     ARTICLE = "article"
 
 
-class Post(Base):
+class _HasShareColumns(Protocol):
+    reblog_of_id: int | None
+    reblogs_count: int
+    quotes_count: int
+
+
+class PostFacts:
+    """What follows from a post's columns; shared by `Post` and the hot path's rows."""
+
+    __slots__ = ()
+
+    @property
+    def is_reblog(self: _HasShareColumns) -> bool:
+        """True for a repost row."""
+        return self.reblog_of_id is not None
+
+    @property
+    def share_count(self: _HasShareColumns) -> int:
+        """How often the post was shared: reposts plus quotes."""
+        return self.reblogs_count + self.quotes_count
+
+
+class Post(Base, PostFacts):
     """A post, reply, quote, repost or article.
 
     A repost is a row with `reblog_of_id` set and no body, so the home feed is one ordered
@@ -71,16 +94,6 @@ class Post(Base):
     quotes_count: Mapped[int] = mapped_column(Integer, default=0)
     upvotes: Mapped[int] = mapped_column(Integer, default=0)
     downvotes: Mapped[int] = mapped_column(Integer, default=0)
-
-    @property
-    def is_reblog(self) -> bool:
-        """True for a repost row."""
-        return self.reblog_of_id is not None
-
-    @property
-    def share_count(self) -> int:
-        """How often the post was shared: reposts plus quotes."""
-        return self.reblogs_count + self.quotes_count
 
 
 class PostRevision(Base):

@@ -9,29 +9,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, bindparam, cast, literal, select, union_all
-from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BindParameter
-
-from parvis.accounts.models import User
 from parvis.moderation.enforcement import (
     Restriction,
     blocked_links,
     disable_links,
     post_restrictions,
 )
-from parvis.social.models import Attachment, Bookmark, Mention, Post, PostLink, PostTag, Vote
+from parvis.social.feeds import posts_by_id
+from parvis.social.rows import AnyAttachment, AnyPost, AnyUser, AttachmentRow, UserRow
 from parvis.social.visibility import Viewer, can_see_post
+from parvis.storage.hot import HotSQL, Reader
 
 
 @dataclass
 class PostView:
     """A post as one viewer sees it."""
 
-    post: Post
-    author: User
-    attachments: list[Attachment] = field(default_factory=list)
-    mentions: list[User] = field(default_factory=list)
+    post: AnyPost
+    author: AnyUser
+    attachments: list[AnyAttachment] = field(default_factory=list)
+    mentions: list[AnyUser] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     # For a repost row: the original post's view. For a quote: the quoted post's view.
     reblog: PostView | None = None
@@ -41,7 +38,7 @@ class PostView:
     my_vote: int = 0
     reblogged: bool = False
     bookmarked: bool = False
-    in_reply_to_author: User | None = None
+    in_reply_to_author: AnyUser | None = None
     # A moderation restriction in force (label, interstitial, demotion, removal), if any.
     restriction: Restriction | None = None
     # Links in the post whose sharing a decision blocked: url -> (rule id, decision id).
@@ -70,43 +67,39 @@ class PostView:
         return self.restriction is not None and self.restriction.removed
 
 
-# Built once: a page of posts is viewed on every feed request, and building a statement costs
-# more than running it.
-_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
-_REFERENCES = union_all(
-    select(literal("l"), PostLink.post_id, PostLink.url).where(PostLink.post_id.in_(_IDS)),
-    select(literal("t"), PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(_IDS)),
-    select(literal("m"), Mention.post_id, cast(Mention.user_id, String)).where(
-        Mention.post_id.in_(_IDS)
-    ),
+# Hand-written (see `storage.hot`): a page of posts is viewed on every feed request.
+_REFERENCES = HotSQL(
+    "SELECT 'l', post_id, url FROM post_links WHERE post_id IN LIST(:ids)"
+    " UNION ALL SELECT 't', post_id, tag FROM post_tags WHERE post_id IN LIST(:ids)"
+    " UNION ALL SELECT 'm', post_id, CAST(user_id AS VARCHAR(20)) FROM mentions"
+    " WHERE post_id IN LIST(:ids)"
 )
-_USERS = select(User).where(User.id.in_(_IDS))
-_ATTACHMENTS = select(Attachment).where(Attachment.post_id.in_(_IDS)).order_by(Attachment.id)
-_MY_VOTES = select(Vote.post_id, Vote.value).where(
-    Vote.user_id == bindparam("me"), Vote.post_id.in_(_IDS)
+_USERS = HotSQL(f"SELECT {UserRow.COLUMNS} FROM users WHERE id IN LIST(:ids)")
+_ATTACHMENTS = HotSQL(
+    f"SELECT {AttachmentRow.COLUMNS} FROM attachments WHERE post_id IN LIST(:ids) ORDER BY id"
 )
-_MY_REBLOGS = select(Post.reblog_of_id).where(
-    Post.author_id == bindparam("me"), Post.reblog_of_id.in_(_IDS), Post.deleted_at.is_(None)
+# The viewer's own votes, reposts and bookmarks on the page, in one round trip.
+_MINE = HotSQL(
+    "SELECT 'v', post_id, value FROM votes WHERE user_id = :me AND post_id IN LIST(:ids)"
+    " UNION ALL SELECT 'r', reblog_of_id, 1 FROM posts"
+    " WHERE author_id = :me AND reblog_of_id IN LIST(:ids) AND deleted_at IS NULL"
+    " UNION ALL SELECT 'b', post_id, 1 FROM bookmarks WHERE user_id = :me AND post_id IN LIST(:ids)"
 )
-_MY_BOOKMARKS = select(Bookmark.post_id).where(
-    Bookmark.user_id == bindparam("me"), Bookmark.post_id.in_(_IDS)
-)
-_POSTS = select(Post).where(Post.id.in_(_IDS))
 
 
-def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list[PostView]:
+def build_views(db: Reader, viewer: Viewer, posts: Iterable[AnyPost]) -> list[PostView]:
     """Views for a list of posts in a fixed number of queries, whatever the list length."""
     posts = list(posts)
     if not posts:
         return []
-    all_posts: dict[int, Post] = {post.id: post for post in posts}
+    all_posts: dict[int, AnyPost] = {post.id: post for post in posts}
     # Level 1: originals of reposts; level 2: what those (and the posts) quote.
     missing = {p.reblog_of_id for p in posts if p.reblog_of_id is not None} - all_posts.keys()
-    _load_posts(session, missing, all_posts)
+    all_posts.update(posts_by_id(db, missing))
     quote_ids = {p.quote_of_id for p in list(all_posts.values()) if p.quote_of_id is not None}
-    _load_posts(session, quote_ids - all_posts.keys(), all_posts)
+    all_posts.update(posts_by_id(db, quote_ids - all_posts.keys()))
     ids = list(all_posts)
-    restrictions = post_restrictions(session, ids)
+    restrictions = post_restrictions(db, ids)
     # Links, mentions and tags of the whole page in one round trip.
     post_links: dict[int, list[str]] = {}
     mentions: dict[int, list[int]] = {}
@@ -114,7 +107,7 @@ def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list
     user_ids = {p.author_id for p in all_posts.values()} | {
         p.in_reply_to_account_id for p in all_posts.values() if p.in_reply_to_account_id
     }
-    for kind, post_id, value in session.execute(_REFERENCES, {"ids": ids}):
+    for kind, post_id, value in _REFERENCES.rows(db, {"ids": ids}):
         if kind == "l":
             post_links.setdefault(post_id, []).append(value)
         elif kind == "t":
@@ -122,21 +115,26 @@ def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list
         else:
             mentions.setdefault(post_id, []).append(int(value))
             user_ids.add(int(value))
-    blocked = blocked_links(session, {u for urls in post_links.values() for u in urls})
-    users = {u.id: u for u in session.scalars(_USERS, {"ids": list(user_ids)})}
-    attachments: dict[int, list[Attachment]] = {}
-    for attachment in session.scalars(_ATTACHMENTS, {"ids": ids}):
-        attachments.setdefault(attachment.post_id or 0, []).append(attachment)
+    blocked = blocked_links(db, {u for urls in post_links.values() for u in urls})
+    users: dict[int, AnyUser] = {
+        row[0]: UserRow.from_db(row) for row in _USERS.rows(db, {"ids": list(user_ids)})
+    }
+    attachments: dict[int, list[AnyAttachment]] = {}
+    for row in _ATTACHMENTS.rows(db, {"ids": ids}):
+        attachments.setdefault(row[2] or 0, []).append(AttachmentRow.from_db(row))
     votes: dict[int, int] = {}
     reblogged: set[int] = set()
     bookmarked: set[int] = set()
     if viewer.user_id is not None:
-        mine = {"me": viewer.user_id, "ids": ids}
-        votes = {row[0]: row[1] for row in session.execute(_MY_VOTES, mine)}
-        reblogged = set(session.scalars(_MY_REBLOGS, mine))
-        bookmarked = set(session.scalars(_MY_BOOKMARKS, mine))
+        for kind, post_id, value in _MINE.rows(db, {"me": viewer.user_id, "ids": ids}):
+            if kind == "v":
+                votes[post_id] = value
+            elif kind == "r":
+                reblogged.add(post_id)
+            else:
+                bookmarked.add(post_id)
 
-    def view(post: Post, depth: int = 0) -> PostView:
+    def view(post: AnyPost, depth: int = 0) -> PostView:
         result = PostView(
             post=post,
             author=users[post.author_id],
@@ -169,13 +167,6 @@ def build_views(session: Session, viewer: Viewer, posts: Iterable[Post]) -> list
     return [view(post) for post in posts]
 
 
-def _load_posts(session: Session, ids: set[int], into: dict[int, Post]) -> None:
-    wanted = ids
-    if wanted:
-        for post in session.scalars(_POSTS, {"ids": list(wanted)}):
-            into[post.id] = post
-
-
-def build_view(session: Session, viewer: Viewer, post: Post) -> PostView:
+def build_view(db: Reader, viewer: Viewer, post: AnyPost) -> PostView:
     """The view of a single post."""
-    return build_views(session, viewer, [post])[0]
+    return build_views(db, viewer, [post])[0]

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from parvis.config import Settings
+from parvis.storage.hot import ReadConnection
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -54,6 +55,8 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = make_engine(settings)
+        self.dialect = self.engine.dialect.name
+        self.url = str(self.engine.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -68,6 +71,26 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[ReadConnection]:
+        """A read-only transaction on a pooled connection, for the hot read path (`storage.hot`):
+        one consistent snapshot for all its statements, without the ORM session's cost."""
+        pooled = self.engine.raw_connection()
+        try:
+            driver = pooled.driver_connection
+            if self.dialect == "sqlite":
+                driver.execute("BEGIN")  # type: ignore[union-attr]
+            else:  # PostgreSQL reads each statement's own snapshot unless told otherwise
+                driver.execute(  # type: ignore[union-attr]
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                )
+            yield ReadConnection(self.dialect, self.url, driver)
+        finally:
+            try:
+                pooled.rollback()  # nothing was written; ends the snapshot
+            finally:
+                pooled.close()  # back to the pool
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -9,7 +10,7 @@ from starlette.responses import RedirectResponse
 
 from parvis.errors import ParvisError
 from parvis.social.feeds import PageQuery
-from parvis.social.models import Post
+from parvis.social.rows import AnyPost
 
 PAGE_SIZE = 20
 
@@ -49,7 +50,7 @@ def page_query(max_id: int | None) -> PageQuery:
     return PageQuery(max_id=max_id, limit=PAGE_SIZE)
 
 
-def next_url(base: str, posts: list[Post]) -> str | None:
+def next_url(base: str, posts: Sequence[AnyPost]) -> str | None:
     """The 'older posts' link, when the page was full."""
     if len(posts) < PAGE_SIZE:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -14,6 +15,7 @@ from parvis.runtime import Runtime, get_runtime
 from parvis.social import feeds, notifications, search
 from parvis.social.markup import plain_text
 from parvis.social.models import Post
+from parvis.social.rows import AnyPost
 from parvis.social.views import build_views
 from parvis.social.visibility import Viewer
 from parvis.web.common import PAGE_SIZE, next_url, page_query, redirect
@@ -27,7 +29,7 @@ def _feed_page(
     request: Request,
     session: Session,
     viewer: Viewer,
-    posts: list[Post],
+    posts: Sequence[AnyPost],
     heading: str,
     base: str,
     **extra: Any,

@@ -15,11 +15,15 @@ from starlette.testclient import TestClient
 
 from parvis.accounts.models import Role
 from parvis.moderation import publication
+from parvis.moderation.decisions import DecisionRequest
+from parvis.moderation.models import Action, Automation, Source, SubjectType
+from parvis.moderation.services import take_decision
 from parvis.runtime import Runtime
 from tests.conftest import PASSWORD, MakeUser
 
 Headers = dict[str, str]
 TokenFor = Callable[..., Headers]
+DecideOn = Callable[[str, Action], str]
 
 
 def register_app(client: TestClient, scopes: str = "read write follow push") -> dict[str, Any]:
@@ -130,3 +134,33 @@ def rulebook(runtime: Runtime) -> None:
     """Publish the default rulebook (the app under test does not run its start-up)."""
     with runtime.db.session() as session:
         publication.ensure_default(session)
+
+
+@pytest.fixture
+def decide_on(runtime: Runtime, make_user: MakeUser, rulebook: None) -> DecideOn:
+    """Restrict a status (by id) by a moderator's decision under the `harassment` rule, as the
+    moderators' desk does; returns the decision's id."""
+    moderator = make_user("decider", role=Role.MODERATOR)
+
+    def factory(status_id: str, action: Action) -> str:
+        with runtime.db.session() as session:
+            stored = publication.get_version(session)
+            rule = publication.parsed(stored).rule("harassment").info(stored.version)
+            decision = take_decision(
+                session,
+                runtime.services,
+                DecisionRequest(
+                    subject_type=SubjectType.POST,
+                    subject_key=status_id,
+                    action=action,
+                    rule=rule,
+                    facts="The post repeatedly insulted a named member.",
+                    source=Source.OWN_INITIATIVE,
+                    automated_detection=False,
+                    automated_decision=Automation.NOT_AUTOMATED,
+                    decided_by_id=moderator.id,
+                ),
+            )
+            return str(decision.id)
+
+    return factory

@@ -215,3 +215,22 @@ def test_account_search_leaves_out_blocked(client: TestClient, token_for: TokenF
     assert [a["username"] for a in found] == ["marta"]
     assert client.get("/api/v1/accounts/search?q=mar&limit=0", headers=ana).status_code == 422
     assert client.get("/api/v1/accounts/search?q=mar").status_code == 401
+
+
+def test_a_token_must_allow_reading_even_public_accounts(
+    client: TestClient, token_for: TokenFor
+) -> None:
+    ana_id = my_id(client, token_for("ana"))
+    writer = token_for("wes", scope="write")
+    paths = (
+        f"/api/v1/accounts/{ana_id}",
+        "/api/v1/accounts/lookup?acct=ana",
+        f"/api/v1/accounts/{ana_id}/statuses",
+        f"/api/v1/accounts/{ana_id}/followers",
+        f"/api/v1/accounts/{ana_id}/following",
+    )
+    for path in paths:
+        assert client.get(path).status_code == 200, path
+        refused = client.get(path, headers=writer)
+        assert refused.status_code == 403, path
+        assert "read:" in refused.json()["error"]

@@ -60,7 +60,7 @@ def test_moderator_lists_gets_and_filters_reports(
     assert client.get("/api/v1/admin/reports?resolved=true", headers=mod).json() == []
 
 
-def test_assign_resolve_and_reopen(client: TestClient, token_for: TokenFor) -> None:
+def test_assign_resolve_and_reopen(client: TestClient, token_for: TokenFor, rulebook: None) -> None:
     ana, bob = token_for("ana"), token_for("bob")
     mod = token_for("mia", scope=ADMIN_SCOPES, role=Role.MODERATOR)
     filed = report(client, ana, my_id(client, bob))

@@ -8,33 +8,78 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from parvis.api import entities
+from parvis.api.admin_entities import AdminAccount, AdminReport, Rule
+from parvis.api.filters import Filter, FilterKeyword, V1Filter
+from parvis.api.instance import ConfigurationV2, Instance, V1Instance
+from parvis.api.reports import Report
 from tests.api.conftest import TokenFor, my_id, post_status
 
 # Attribute names from docs.joinmastodon.org/entities (non-optional ones).
-MASTODON = {
-    "Account": {
+MASTODON: dict[str, tuple[Any, set[str]]] = {
+    "Account": (entities.Account, {
         "id", "username", "acct", "url", "display_name", "note", "avatar", "avatar_static",
         "header", "header_static", "locked", "fields", "emojis", "bot", "group",
         "discoverable", "created_at", "last_status_at", "statuses_count", "followers_count",
         "following_count",
-    },
-    "Status": {
+    }),
+    "Status": (entities.Status, {
         "id", "uri", "created_at", "account", "content", "visibility", "sensitive",
         "spoiler_text", "media_attachments", "mentions", "tags", "emojis", "reblogs_count",
         "favourites_count", "replies_count", "url", "in_reply_to_id", "in_reply_to_account_id",
         "reblog", "poll", "card", "language", "text", "edited_at", "application",
-    },
-    "Relationship": {
+    }),
+    "StatusEdit": (entities.StatusEdit, {
+        "content", "spoiler_text", "sensitive", "created_at", "account", "media_attachments",
+        "emojis",
+    }),
+    "Context": (entities.Context, {"ancestors", "descendants"}),
+    "Relationship": (entities.Relationship, {
         "id", "following", "showing_reblogs", "notifying", "followed_by", "blocking",
         "blocked_by", "muting", "muting_notifications", "requested", "requested_by",
         "domain_blocking", "endorsed", "note", "languages",
-    },
-    "Notification": {"id", "type", "created_at", "account", "status"},
-    "MediaAttachment": {
+    }),
+    "Notification": (entities.Notification, {"id", "type", "created_at", "account", "status"}),
+    "MediaAttachment": (entities.MediaAttachment, {
         "id", "type", "url", "preview_url", "remote_url", "meta", "description", "blurhash",
-    },
-    "Token": {"access_token", "token_type", "scope", "created_at"},
-    "Application": {"name", "website", "scopes", "redirect_uris"},
+    }),
+    "Token": (entities.Token, {"access_token", "token_type", "scope", "created_at"}),
+    "Application": (entities.Application, {"name", "website", "scopes", "redirect_uris"}),
+    "Error": (entities.Error, {"error"}),
+    "Report": (Report, {
+        "id", "action_taken", "action_taken_at", "category", "comment", "forwarded",
+        "created_at", "status_ids", "rule_ids", "target_account",
+    }),
+    "Admin::Account": (AdminAccount, {
+        "id", "username", "domain", "created_at", "email", "ip", "ips", "locale",
+        "invite_request", "role", "confirmed", "approved", "disabled", "silenced", "suspended",
+        "account",
+    }),
+    "Admin::Report": (AdminReport, {
+        "id", "action_taken", "action_taken_at", "category", "comment", "forwarded",
+        "created_at", "updated_at", "account", "target_account", "assigned_account",
+        "action_taken_by_account", "statuses", "rules",
+    }),
+    "Rule": (Rule, {"id", "text", "hint"}),
+    "Instance": (Instance, {
+        "domain", "title", "version", "source_url", "description", "usage", "thumbnail",
+        "languages", "configuration", "registrations", "contact", "rules",
+    }),
+    "V1::Instance": (V1Instance, {
+        "uri", "title", "short_description", "description", "email", "version", "urls",
+        "stats", "thumbnail", "languages", "registrations", "approval_required",
+        "invites_enabled", "configuration", "contact_account", "rules",
+    }),
+    "Filter": (Filter, {
+        "id", "title", "context", "expires_at", "filter_action", "keywords", "statuses",
+    }),
+    "FilterKeyword": (FilterKeyword, {"id", "keyword", "whole_word"}),
+    "V1::Filter": (V1Filter, {
+        "id", "phrase", "context", "whole_word", "expires_at", "irreversible",
+    }),
+}  # fmt: skip
+# Nested hashes of the Instance entities (docs.joinmastodon.org/entities/Instance).
+INSTANCE_CONFIGURATION = {
+    "urls", "accounts", "statuses", "media_attachments", "polls", "translation",
 }  # fmt: skip
 
 
@@ -43,9 +88,10 @@ def _keys(shape: Any) -> set[str]:
 
 
 def test_typed_shapes_hold_mastodon_fields() -> None:
-    for name, fields in MASTODON.items():
-        missing = fields - _keys(getattr(entities, name))
+    for name, (shape, fields) in MASTODON.items():
+        missing = fields - _keys(shape)
         assert not missing, f"{name} lacks {missing}"
+    assert not INSTANCE_CONFIGURATION - _keys(ConfigurationV2)
 
 
 def test_responses_match_their_shapes(client: TestClient, token_for: TokenFor) -> None:
@@ -85,3 +131,22 @@ def test_iso_and_note_helpers() -> None:
     assert entities.iso(moment) == "2026-03-04T05:06:07.891Z"
     assert entities.note_html("") == ""
     assert entities.note_html("a <b>\r\nline\n\n\nnext") == "<p>a &lt;b&gt;<br>line</p><p>next</p>"
+
+
+def test_discovery_and_error_responses_match_their_shapes(
+    client: TestClient, token_for: TokenFor, rulebook: None
+) -> None:
+    v1 = client.get("/api/v1/instance").json()
+    assert v1.keys() == _keys(V1Instance)
+    v2 = client.get("/api/v2/instance").json()
+    assert v2.keys() == _keys(Instance)
+    assert v2["configuration"].keys() == _keys(ConfigurationV2)
+    assert v2["rules"][0].keys() == _keys(Rule)
+    for response in (
+        client.get("/api/v1/statuses/999"),
+        client.get("/api/v1/timelines/home"),
+        client.get("/api/v1/timelines/home", headers={"Authorization": "Bearer wrong"}),
+        client.post("/api/v1/statuses", data={"status": "x"}, headers=token_for("reader", "read")),
+    ):
+        assert response.status_code in (401, 403, 404)
+        assert response.json().keys() == {"error"}

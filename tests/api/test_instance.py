@@ -7,6 +7,7 @@ import re
 from starlette.testclient import TestClient
 
 from tests.api.conftest import TokenFor, post_status
+from tests.conftest import MakeUser
 
 
 def test_v1_instance(client: TestClient, token_for: TokenFor) -> None:
@@ -30,3 +31,21 @@ def test_v2_instance(client: TestClient) -> None:
         in (instance["configuration"]["media_attachments"]["supported_mime_types"])
     )
     assert instance["configuration"]["statuses"]["max_characters"] == 5000
+
+
+def test_both_instances_list_the_rules_in_force(client: TestClient, rulebook: None) -> None:
+    rules = client.get("/api/v1/instance/rules").json()
+    assert "harassment" in [r["id"] for r in rules]
+    assert client.get("/api/v1/instance").json()["rules"] == rules
+    assert client.get("/api/v2/instance").json()["rules"] == rules
+
+
+def test_v2_usage_counts_members_active_this_month(
+    client: TestClient, token_for: TokenFor, make_user: MakeUser
+) -> None:
+    token_for("ana")  # signing in makes a member active
+    make_user("idle")
+    instance = client.get("/api/v2/instance").json()
+    assert instance["usage"] == {"users": {"active_month": 1}}
+    assert instance["configuration"]["translation"] == {"enabled": False}
+    assert instance["configuration"]["urls"]["streaming"].startswith("ws://")

@@ -5,9 +5,12 @@ Skipped when Mastodon.py is not installed (it is a test-only dependency).
 
 from __future__ import annotations
 
+import io
+import time
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from tests.conftest import PASSWORD, MakeUser
 
@@ -56,6 +59,61 @@ def test_mastodon_py_round_trip(live_api: str, make_user: MakeUser) -> None:
     with pytest.raises(mastodon.MastodonNotFoundError):
         ana.status(posted[0]["id"])
     assert ana.instance()["version"].startswith("4.2.0")
+
+
+def _png() -> bytes:
+    image = io.BytesIO()
+    Image.new("RGB", (40, 20), "green").save(image, "PNG")
+    return image.getvalue()
+
+
+def test_mastodon_py_media_public_timeline_reblog_mute_and_rate_limits(
+    live_api: str, make_user: MakeUser
+) -> None:
+    make_user("ana")
+    make_user("bob")
+    scopes = ["read", "write", "follow"]
+    client_id, client_secret = mastodon.Mastodon.create_app(
+        "Mastodon.py media test", api_base_url=live_api, scopes=scopes
+    )
+
+    def logged_in(email: str) -> Any:
+        api = mastodon.Mastodon(
+            client_id=client_id, client_secret=client_secret, api_base_url=live_api
+        )
+        api.log_in(email, PASSWORD, scopes=scopes)
+        return api
+
+    ana, bob = logged_in("ana@example.org"), logged_in("bob@example.org")
+    media = bob.media_post(
+        io.BytesIO(_png()), mime_type="image/png", file_name="box.png", description="a box"
+    )
+    assert (media["type"], media["description"]) == ("image", "a box")
+    pictured = bob.status_post("look at this box", media_ids=[media])
+    assert [m["id"] for m in pictured["media_attachments"]] == [media["id"]]
+    assert pictured["media_attachments"][0]["meta"]["original"]["width"] == 40
+    texts = [bob.status_post(f"public {n}")["id"] for n in range(2)]
+    page = ana.timeline_public(limit=2)
+    assert [s["id"] for s in page] == [texts[1], texts[0]]
+    older = ana.fetch_next(page)
+    assert [s["id"] for s in older] == [pictured["id"]]
+    assert ana.fetch_next(older) == []
+    reblog = ana.status_reblog(pictured["id"])
+    assert reblog["reblog"]["id"] == pictured["id"]
+    assert ana.status(pictured["id"])["reblogs_count"] == 1
+    assert [a["username"] for a in ana.status_reblogged_by(pictured["id"])] == ["ana"]
+    bob_account = ana.account_lookup("bob")
+    ana.account_follow(bob_account)
+    home = [s["id"] for s in ana.timeline_home()]
+    assert home[0] == reblog["id"]
+    assert set(texts) <= set(home)
+    assert ana.account_mute(bob_account)["muting"] is True
+    assert ana.timeline_home() == []  # bob's statuses, and reblogs of them, are hidden
+    assert [a["username"] for a in ana.mutes()] == ["bob"]
+    # Mastodon.py read the X-RateLimit-* headers (it parses Mastodon's format) of each call.
+    assert ana.ratelimit_limit > 0
+    assert 0 <= ana.ratelimit_remaining < ana.ratelimit_limit
+    assert ana.ratelimit_reset > time.time()
 
 
 def test_mastodon_py_admin_reports_and_account_actions(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from parvis.api.notifications import kinds_for
-from tests.api.conftest import TokenFor, ids, my_id, post_status
+from parvis.moderation.models import Action
+from tests.api.conftest import DecideOn, TokenFor, ids, my_id, post_status
 
 
 def test_kinds_for_maps_mastodon_types() -> None:
@@ -78,3 +79,21 @@ def test_blocked_and_muted_actors_are_left_out(client: TestClient, token_for: To
     client.post(f"/api/v1/accounts/{my_id(client, cy)}/unmute", headers=ana)
     after = client.get("/api/v1/notifications", headers=ana).json()
     assert [n["account"]["username"] for n in after] == ["cyd"]
+
+
+def test_notifications_about_a_removed_status_are_left_out(
+    client: TestClient, token_for: TokenFor, decide_on: DecideOn
+) -> None:
+    ana, bob = token_for("ana"), token_for("bob")
+    kept = post_status(client, bob, "hello @ana")
+    removed = post_status(client, bob, "you idiot @ana")
+    before = client.get("/api/v1/notifications", headers=ana).json()
+    about_removed = next(n["id"] for n in before if n["status"]["id"] == removed["id"])
+    decide_on(removed["id"], Action.REMOVE)
+    after = client.get("/api/v1/notifications", headers=ana).json()
+    assert [n["status"]["id"] for n in after] == [kept["id"]]
+    assert client.get(f"/api/v1/notifications/{about_removed}", headers=ana).status_code == 404
+    # The author is told of the decision, without the status (gone for clients: 404).
+    told = client.get("/api/v1/notifications", headers=bob).json()
+    assert [(n["type"], n["status"]) for n in told] == [("moderation_warning", None)]
+    assert told[0]["parvis"]["kind"] == "moderation"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+from starlette.routing import BaseRoute, Route
 from starlette.testclient import TestClient
 
 EXPECTED = {
@@ -100,7 +104,23 @@ EXPECTED = {
     ("get", "/api/v1/streaming/user"),
     ("get", "/api/v1/streaming/public"),
     ("get", "/api/v1/streaming/hashtag"),
+    # NodeInfo discovery
+    ("get", "/.well-known/nodeinfo"),
+    ("get", "/nodeinfo/2.0"),
+    ("get", "/nodeinfo/2.1"),
+    # Parvis: the provable log's tree heads and proofs
+    ("get", "/api/parvis/v1/log/key"),
+    ("get", "/api/parvis/v1/log/head"),
+    ("get", "/api/parvis/v1/log/heads"),
+    ("get", "/api/parvis/v1/log/leaves"),
+    ("get", "/api/parvis/v1/log/leaves/{leaf_index}"),
+    ("get", "/api/parvis/v1/log/proof/inclusion"),
+    ("get", "/api/parvis/v1/log/proof/consistency"),
 }
+# JSON API paths: every HTTP route under them must be in the document.
+API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/nodeinfo/")
+# Served under those prefixes but not part of the API: the document itself and its viewer.
+NOT_API = {"/api/openapi.json", "/api/docs"}
 
 
 def test_openapi_lists_the_api_and_hides_html_pages(client: TestClient) -> None:
@@ -112,6 +132,33 @@ def test_openapi_lists_the_api_and_hides_html_pages(client: TestClient) -> None:
     for path, item in document["paths"].items():
         for method, operation in item.items():
             assert operation.get("description") or operation.get("summary"), f"{method} {path}"
+
+
+def _mounted(routes: Sequence[BaseRoute], prefix: str = "") -> set[tuple[str, str]]:
+    """(method, path) of every HTTP route of the app, through included routers."""
+    found: set[tuple[str, str]] = set()
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            found |= _mounted(inner.routes, prefix + getattr(context, "prefix", ""))
+        elif isinstance(route, Route):  # FastAPI's APIRoute is one
+            path = prefix + route.path
+            found |= {(m.lower(), path) for m in route.methods or () if m != "HEAD"}
+    return found
+
+
+def test_every_mounted_api_route_is_in_the_document(app: FastAPI, client: TestClient) -> None:
+    document = client.get("/api/openapi.json").json()
+    documented = {(method, path) for path, item in document["paths"].items() for method in item}
+    mounted = {
+        (method, path)
+        for method, path in _mounted(app.router.routes)
+        if path.startswith(API_PREFIXES) and path not in NOT_API
+    }
+    assert len(mounted) > 100
+    assert not mounted - documented, f"undocumented routes: {sorted(mounted - documented)}"
+    assert not documented - _mounted(app.router.routes), "documented routes that do not exist"
 
 
 def test_entity_shapes_are_documented(client: TestClient) -> None:

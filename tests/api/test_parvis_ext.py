@@ -61,6 +61,8 @@ def test_articles(client: TestClient, token_for: TokenFor) -> None:
         "/api/parvis/v1/articles", data={"title": "t", "body": "b"}, headers=reader
     )
     assert denied.status_code == 403
+    writer = token_for("wes", scope="write")
+    assert client.get("/api/parvis/v1/articles", headers=writer).status_code == 403
 
 
 def test_ranks(client: TestClient, token_for: TokenFor) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.api.conftest import TokenFor, post_status
+from parvis.moderation.models import Action
+from tests.api.conftest import DecideOn, TokenFor, my_id, post_status
 
 STATUS_KEYS = {
     "id",
@@ -258,3 +259,69 @@ def test_context_obeys_blocks(client: TestClient, token_for: TokenFor) -> None:
     ancestors = client.get(f"/api/v1/statuses/{nested['id']}/context", headers=ana).json()
     assert [s["id"] for s in ancestors["ancestors"]] == [root["id"], from_cy["id"]]
     assert client.get(path, headers=bob).status_code == 404
+
+
+def test_interstitial_shows_as_sensitive_with_a_spoiler_naming_the_rule(
+    client: TestClient, token_for: TokenFor, decide_on: DecideOn
+) -> None:
+    ana, bob = token_for("ana"), token_for("bob")
+    client.post(f"/api/v1/accounts/{my_id(client, ana)}/follow", headers=bob)
+    status = post_status(client, ana, "a heated post", spoiler_text="politics")
+    client.put(
+        f"/api/v1/statuses/{status['id']}",
+        data={"status": "a heated post, edited"},
+        headers=ana,
+    )
+    decide_on(status["id"], Action.INTERSTITIAL)
+    warning = "Warning under the rule 'harassment'"
+    shown = [
+        client.get(f"/api/v1/statuses/{status['id']}").json(),
+        client.get("/api/v1/timelines/public").json()[0],
+        client.get("/api/v1/timelines/home", headers=bob).json()[0],
+        client.get(f"/api/v1/accounts/{my_id(client, ana)}/statuses").json()[0],
+    ]
+    for entity in shown:
+        assert entity["id"] == status["id"]
+        assert entity["sensitive"] is True
+        assert entity["spoiler_text"].startswith(warning)
+        assert entity["parvis"]["moderation"]["action"] == "interstitial"
+    history = client.get(f"/api/v1/statuses/{status['id']}/history").json()
+    assert len(history) == 2
+    assert all(v["sensitive"] and v["spoiler_text"].startswith(warning) for v in history)
+
+
+def test_removed_status_is_gone_as_a_deleted_one(
+    client: TestClient, token_for: TokenFor, decide_on: DecideOn
+) -> None:
+    ana, bob = token_for("ana"), token_for("bob")
+    root = post_status(client, ana, "the thread")
+    reply = post_status(client, bob, "an insulting reply", in_reply_to_id=root["id"])
+    decision_id = decide_on(reply["id"], Action.REMOVE)
+    sid = reply["id"]
+    for path in ("", "/context", "/history", "/favourited_by"):
+        response = client.get(f"/api/v1/statuses/{sid}{path}", headers=ana)
+        assert response.status_code == 404
+        assert response.json() == {
+            "error": f"This post was removed under the rule 'harassment' (decision {decision_id})."
+        }
+    assert client.post(f"/api/v1/statuses/{sid}/favourite", headers=ana).status_code == 404
+    assert client.post(f"/api/v1/statuses/{sid}/reblog", headers=ana).status_code == 404
+    context = client.get(f"/api/v1/statuses/{root['id']}/context").json()
+    assert context["descendants"] == []
+    assert [s["id"] for s in client.get("/api/v1/timelines/public").json()] == [root["id"]]
+    assert client.get(f"/api/v1/accounts/{my_id(client, bob)}/statuses").json() == []
+
+
+def test_a_token_must_allow_reading_even_public_statuses(
+    client: TestClient, token_for: TokenFor
+) -> None:
+    ana = token_for("ana")
+    writer = token_for("wes", scope="write")
+    sid = post_status(client, ana, "public words")["id"]
+    for path in ("", "/context", "/history", "/favourited_by"):
+        assert client.get(f"/api/v1/statuses/{sid}{path}").status_code == 200
+        refused = client.get(f"/api/v1/statuses/{sid}{path}", headers=writer)
+        assert refused.status_code == 403
+        assert "read:" in refused.json()["error"]
+    sub_scoped = token_for("sue", scope="read:statuses")
+    assert client.get(f"/api/v1/statuses/{sid}", headers=sub_scoped).status_code == 200

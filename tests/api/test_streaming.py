@@ -18,7 +18,8 @@ from websockets.sync.client import ClientConnection, connect
 
 from parvis.app import create_app
 from parvis.config import Settings
-from tests.api.conftest import Headers, TokenFor, my_id, post_status, serve
+from parvis.moderation.models import Action
+from tests.api.conftest import DecideOn, Headers, TokenFor, my_id, post_status, serve
 
 
 @pytest.fixture
@@ -120,6 +121,36 @@ def test_public_and_hashtag_streams_obey_blocks(
         seen = {tuple(next_event(ana_socket, "update")["stream"]) for _ in range(2)}
         assert seen == {("public",), ("hashtag", "news")}
         assert json.loads(next_event(public_socket, "update")["payload"])["id"] == other["id"]
+
+
+def test_moderation_decisions_update_and_delete_streamed_statuses(
+    live_api: str, client: TestClient, token_for: TokenFor, decide_on: DecideOn
+) -> None:
+    ana, bob = token_for("ana"), token_for("bob")
+    client.post(f"/api/v1/accounts/{my_id(client, bob)}/follow", headers=ana)
+    with (
+        connect(ws_url(live_api, f"access_token={bearer(ana)}&stream=user")) as user_socket,
+        connect(ws_url(live_api, "stream=public")) as public_socket,
+    ):
+        status = post_status(client, bob, "a heated post")
+        next_event(user_socket, "update")
+        next_event(public_socket, "update")
+        decide_on(status["id"], Action.INTERSTITIAL)
+        warned = json.loads(next_event(user_socket, "status.update")["payload"])
+        assert (warned["id"], warned["sensitive"]) == (status["id"], True)
+        assert "harassment" in warned["spoiler_text"]
+        decide_on(status["id"], Action.REMOVE)
+        assert next_event(user_socket, "delete")["payload"] == status["id"]
+        assert next_event(public_socket, "delete")["payload"] == status["id"]
+
+
+def test_public_streams_refuse_a_token_without_read_scope(
+    live_api: str, token_for: TokenFor
+) -> None:
+    writer = token_for("wes", scope="write")
+    with pytest.raises(InvalidStatus) as refused:
+        connect(ws_url(live_api, f"access_token={bearer(writer)}&stream=public"))
+    assert refused.value.response.status_code == 403
 
 
 def test_token_by_websocket_protocol_and_refusals(

@@ -1,0 +1,56 @@
+"""Hot SQL runs the same on SQLite and PostgreSQL, through a session or a bare read
+transaction, with lists, timestamps and driver types handled."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from parvis.accounts.models import User
+from parvis.runtime import Runtime
+from parvis.storage.hot import HotSQL, optional_utc, utc
+from tests.conftest import MakeUser
+
+USERS = HotSQL(
+    "SELECT id, username, created_at FROM users WHERE id IN LIST(:ids) AND created_at < :before"
+    " ORDER BY id"
+)
+OTHERS = HotSQL("SELECT id FROM users WHERE id NOT IN LIST(:ids) ORDER BY id")
+
+
+def test_lists_and_times_bind_on_every_database(runtime: Runtime, make_user: MakeUser) -> None:
+    ana, bob, eve = make_user("ana"), make_user("bob"), make_user("eve")
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    with runtime.db.read() as db:
+        rows = USERS.rows(db, {"ids": [ana.id, eve.id], "before": later})
+        assert [(row[0], row[1]) for row in rows] == [(ana.id, "ana"), (eve.id, "eve")]
+        assert utc(rows[0][2]).tzinfo is UTC
+        assert [row[0] for row in OTHERS.rows(db, {"ids": [ana.id]})] == [bob.id, eve.id]
+    with runtime.db.session() as session:  # the same statement inside a unit of work
+        assert USERS.rows(session, {"ids": [], "before": later}) == []
+
+
+def test_a_read_transaction_sees_one_snapshot(runtime: Runtime, make_user: MakeUser) -> None:
+    ana = make_user("ana")
+    names = HotSQL("SELECT display_name FROM users WHERE id = :id")
+    with runtime.db.read() as db:
+        before = names.rows(db, {"id": ana.id})
+        with runtime.db.session() as session:
+            session.execute(update(User).where(User.id == ana.id).values(display_name="Ana B"))
+        assert names.rows(db, {"id": ana.id}) == before
+    with runtime.db.read() as db:
+        assert names.rows(db, {"id": ana.id}) == [("Ana B",)]
+
+
+def test_percent_signs_are_refused_when_written() -> None:
+    with pytest.raises(ValueError, match="%"):
+        HotSQL("SELECT id FROM users WHERE username LIKE 'a%'")
+
+
+def test_driver_timestamps_become_aware_utc() -> None:
+    assert utc("2026-01-02 03:04:05.000006") == datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    aware = datetime(2026, 1, 2, 4, 4, 5, tzinfo=UTC).astimezone()
+    assert utc(aware) == datetime(2026, 1, 2, 4, 4, 5, tzinfo=UTC)
+    assert optional_utc(None) is None
