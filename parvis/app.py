@@ -19,6 +19,7 @@ from parvis import __version__
 from parvis.config import Settings, load_settings
 from parvis.errors import ParvisError, RateLimited
 from parvis.moderation import linkcheck, publication
+from parvis.routing import skip_routers_by_prefix
 from parvis.runtime import Runtime
 from parvis.shield.body_limit import BodySizeLimit, per_route_class
 from parvis.storage import migrate
@@ -129,13 +130,14 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.state.runtime = runtime
     _install_error_handlers(app)
 
-    from parvis.api.routes import build_api_router
+    from parvis.api.routes import api_routers
     from parvis.api.streaming import install_streaming
     from parvis.audit import api as audit_api
     from parvis.audit import pages as audit_pages
     from parvis.web.routes import mount_web
 
-    app.include_router(build_api_router())
+    for router in api_routers():
+        app.include_router(router)
     install_streaming(app, runtime)  # Mastodon streaming API: WebSocket + SSE, its broker
     app.include_router(audit_api.router)
     app.include_router(audit_pages.router, include_in_schema=False)
@@ -157,4 +159,5 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.state.shield = ShieldState.build(runtime)  # in front of everything but the transport
     app.include_router(shield_pages.router, include_in_schema=False)
     app.add_middleware(Shield, state=app.state.shield)
+    skip_routers_by_prefix(app)
     return app

@@ -13,7 +13,7 @@ from parvis.api.auth import Caller, caller, optional_caller, require_if_token, v
 from parvis.api.ids import parse_id
 from parvis.api.models import OAuthApp
 from parvis.api.oauth import issue_token
-from parvis.api.pagination import link_header, max_id_param, page_params
+from parvis.api.pagination import PAGE_OPENAPI, link_header, max_id_param, page_params
 from parvis.api.params import Params, read_params
 from parvis.api.pins import pinned_page
 from parvis.api.responses import status_page
@@ -149,7 +149,7 @@ def get_account(
         return entities.account(_account(session, account_id), runtime.settings)
 
 
-@router.get("/{account_id}/statuses")
+@router.get("/{account_id}/statuses", openapi_extra=PAGE_OPENAPI)
 def account_statuses(
     request: Request,
     account_id: str,

@@ -17,7 +17,7 @@ from parvis.accounts.models import User
 from parvis.api import entities
 from parvis.api.auth import Caller, caller
 from parvis.api.ids import parse_id
-from parvis.api.pagination import link_header, page_params
+from parvis.api.pagination import PAGE_OPENAPI, link_header, page_params
 from parvis.errors import NotFound
 from parvis.runtime import Runtime, get_runtime
 from parvis.social import notifications
@@ -63,7 +63,7 @@ def notification_entities(
     return found
 
 
-@router.get("")
+@router.get("", openapi_extra=PAGE_OPENAPI)
 def list_notifications(
     request: Request,
     page: PageQuery = Depends(page_params),

@@ -12,7 +12,7 @@ from parvis.accounts.ranks import RANKS
 from parvis.api import entities
 from parvis.api.auth import Caller, caller, optional_caller, require_if_token, viewer_for
 from parvis.api.ids import parse_id
-from parvis.api.pagination import page_params
+from parvis.api.pagination import PAGE_OPENAPI, page_params
 from parvis.api.params import Params, read_params
 from parvis.api.responses import status_page
 from parvis.errors import InvalidInput, NotFound
@@ -48,7 +48,7 @@ def vote(
         return entities.status(build_view(session, viewer, post), runtime.settings)
 
 
-@router.get("/articles")
+@router.get("/articles", openapi_extra=PAGE_OPENAPI)
 def articles(
     request: Request,
     page: PageQuery = Depends(page_params),

@@ -26,30 +26,29 @@ from parvis.api import (
 )
 
 
-def build_api_router() -> APIRouter:
-    """All JSON API routes (the HTML consent page at /oauth/authorize is mounted by parvis.web)."""
-    router = APIRouter()
-    for module_router in (
+def api_routers() -> list[APIRouter]:
+    """All JSON API routers, busiest first (the HTML consent page at /oauth/authorize is mounted
+    by parvis.web). The application includes each directly: routes are matched one by one in
+    this order, so timelines and statuses are not tried after every admin route."""
+    return [
+        timelines.router,
+        statuses.router,
+        notifications.router,
+        accounts.router,
+        accounts.lists_router,
+        search.router,
+        media.router,
         instance.router,
         nodeinfo.router,
         apps.router,
         oauth.router,
-        accounts.router,
-        accounts.lists_router,
-        statuses.router,
-        timelines.router,
-        notifications.router,
-        search.router,
-        media.router,
         reports.router,
         parvis_ext.router,
+        filters.router,
         moderation_lists.router,
         admin_reports.router,
         admin_accounts.router,
         admin_domain_blocks.router,
         parvis_moderation.router,
         parvis_moderation.instance_rules_router,
-        filters.router,
-    ):
-        router.include_router(module_router)
-    return router
+    ]

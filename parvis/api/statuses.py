@@ -11,7 +11,7 @@ from parvis.api import entities
 from parvis.api.auth import Caller, caller, optional_caller, require_if_token, viewer_for
 from parvis.api.ids import parse_id
 from parvis.api.models import IdempotencyKey
-from parvis.api.pagination import link_header, max_id_param, page_params
+from parvis.api.pagination import PAGE_OPENAPI, link_header, max_id_param, page_params
 from parvis.api.params import Params, read_params
 from parvis.api.responses import status_page
 from parvis.errors import InvalidInput, NotFound
@@ -286,7 +286,7 @@ def status_action(
     return _action(runtime, who, status_id, action)
 
 
-@router.get("/bookmarks")
+@router.get("/bookmarks", openapi_extra=PAGE_OPENAPI)
 def bookmarks(
     request: Request,
     page: PageQuery = Depends(page_params),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from starlette.types import Scope
 
+DIRECT_CACHE_SIZE = 65_536
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -38,18 +39,32 @@ class AddressResolver:
         )
         self.ipv4_prefix = ipv4_prefix
         self.ipv6_prefix = ipv6_prefix
+        # Peers that are not trusted proxies resolve to themselves whatever the headers say:
+        # remembered, since parsing an address costs more than the rest of the check.
+        self._direct: dict[str, ClientAddress] = {}
 
     def resolve(self, scope: Scope) -> ClientAddress:
         """The client of this HTTP or WebSocket connection."""
         peer = scope.get("client")
         peer_host = str(peer[0]) if peer else "unknown"
+        known = self._direct.get(peer_host)
+        if known is not None:
+            return known
         address = _parse(peer_host)
         if address is not None and self._is_trusted(address):
             forwarded = self._from_headers(scope)
-            if forwarded is not None:
-                address = forwarded
-        if address is None:  # not an IP at all (the test client says "testclient")
-            return ClientAddress(host=peer_host, key=peer_host, is_loopback=False)
+            return self._client(forwarded or address)
+        resolved = (
+            ClientAddress(host=peer_host, key=peer_host, is_loopback=False)
+            if address is None  # not an IP at all (the test client says "testclient")
+            else self._client(address)
+        )
+        if len(self._direct) >= DIRECT_CACHE_SIZE:
+            self._direct.clear()
+        self._direct[peer_host] = resolved
+        return resolved
+
+    def _client(self, address: IPAddress) -> ClientAddress:
         return ClientAddress(
             host=str(address), key=self.network_key(address), is_loopback=address.is_loopback
         )

@@ -13,6 +13,7 @@ Mastodon), except for log-in, sign-up and password reset, which are always per a
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -73,15 +74,20 @@ class Verdict:
     def headers(self) -> list[tuple[bytes, bytes]]:
         """Mastodon's rate-limit headers (the reset as an ISO 8601 UTC time, as Mastodon
         writes it), plus Retry-After when refused."""
-        reset = datetime.fromtimestamp(self.reset_at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         headers = [
             (b"x-ratelimit-limit", str(self.limit).encode()),
             (b"x-ratelimit-remaining", str(max(0, self.remaining)).encode()),
-            (b"x-ratelimit-reset", reset.encode()),
+            (b"x-ratelimit-reset", _reset_text(self.reset_at)),
         ]
         if not self.allowed:
             headers.append((b"retry-after", str(self.retry_after).encode()))
         return headers
+
+
+@functools.lru_cache(maxsize=1024)
+def _reset_text(reset_at: float) -> bytes:
+    """A window's end as Mastodon writes it (shared by every request in that window)."""
+    return datetime.fromtimestamp(reset_at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").encode()
 
 
 def parse_limits(settings: Settings) -> dict[tuple[RouteClass, str], list[RateLimitItem]]:

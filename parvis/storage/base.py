@@ -49,10 +49,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if isinstance(value, str):
-            value = datetime.fromisoformat(value)
+            return parse_stored_utc(value)
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
         return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def parse_stored_utc(text: str) -> datetime:
+    """A timestamp as SQLite holds it (naive UTC ISO text) as an aware UTC datetime. Parsing it
+    with its offset written out is several times faster than parsing, then `replace(tzinfo=)`."""
+    if len(text) > 10:  # a date and a time (a bare date cannot take an offset)
+        try:
+            return datetime.fromisoformat(text + "+00:00")
+        except ValueError:  # text that already carries an offset
+            pass
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def utcnow() -> datetime:

@@ -24,6 +24,8 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
+from parvis.storage.base import parse_stored_utc
+
 DIALECTS = ("sqlite", "postgresql")
 _LIST = re.compile(r"(NOT )?IN LIST\(:(\w+)\)")
 _PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
@@ -117,8 +119,8 @@ class HotSQL:
 def utc(value: Any) -> datetime:
     """A timestamp column as a driver returns it (SQLite: naive ISO text; PostgreSQL: aware) as
     an aware UTC datetime, the way `storage.base.UTCDateTime` returns it."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+    if value.__class__ is str:
+        return parse_stored_utc(value)
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
     return value.astimezone(UTC)  # type: ignore[no-any-return]

@@ -33,3 +33,17 @@ def test_bad_cursors_are_refused(client: TestClient) -> None:
         response = client.get(f"/api/v1/timelines/public?{query}")
         assert response.status_code == 422, query
         assert response.json()["error"]
+
+
+def test_ids_beyond_any_database_integer_name_nothing(
+    client: TestClient, token_for: TokenFor
+) -> None:
+    """PostgreSQL's INTEGER stops at 2**31-1: larger ids are refused before any query."""
+    ana = token_for("ana")
+    too_big = str(2**31)
+    for path in ("/api/v1/timelines/home", "/api/v1/notifications", "/api/v1/bookmarks"):
+        response = client.get(f"{path}?max_id={too_big}", headers=ana)
+        assert response.status_code == 422, path
+        assert "2147483647" in response.json()["error"]
+    assert client.get(f"/api/v1/statuses/{too_big}", headers=ana).status_code == 404
+    assert client.get(f"/api/v1/accounts/{too_big}", headers=ana).status_code == 404

@@ -54,3 +54,13 @@ def test_driver_timestamps_become_aware_utc() -> None:
     aware = datetime(2026, 1, 2, 4, 4, 5, tzinfo=UTC).astimezone()
     assert utc(aware) == datetime(2026, 1, 2, 4, 4, 5, tzinfo=UTC)
     assert optional_utc(None) is None
+
+
+def test_stored_text_in_every_form_reads_as_utc() -> None:
+    from parvis.storage.base import parse_stored_utc
+
+    assert parse_stored_utc("2025-12-14 05:20:00+02:00") == datetime(
+        2025, 12, 14, 3, 20, tzinfo=UTC
+    )
+    assert parse_stored_utc("2025-12-14") == datetime(2025, 12, 14, tzinfo=UTC)
+    assert parse_stored_utc("2025-12-14 05:20:00.000001").tzinfo is UTC
