@@ -97,12 +97,11 @@ def link_header(request: Request, response: Response, items: Sequence[HasId]) ->
     """Add `Link: <...max_id=>; rel="next", <...min_id=>; rel="prev"` for a non-empty page."""
     if not items:
         return
-    base = str(request.url.replace(query=""))
-    kept = {
-        k: v
-        for k, v in request.query_params.multi_items()
-        if k not in ("max_id", "min_id", "since_id")
-    }
-    newer = urlencode({**kept, "min_id": str(items[0].id)})
-    older = urlencode({**kept, "max_id": str(items[-1].id)})
+    url = request.url
+    base = f"{url.scheme}://{url.netloc}{url.path}"
+    kept = [
+        (name, value) for name, value in request.query_params.multi_items() if name not in _CURSORS
+    ]
+    newer = urlencode([*kept, ("min_id", str(items[0].id))])
+    older = urlencode([*kept, ("max_id", str(items[-1].id))])
     response.headers["Link"] = f'<{base}?{older}>; rel="next", <{base}?{newer}>; rel="prev"'

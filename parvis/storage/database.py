@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,6 +52,24 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+@contextmanager
+def _sqlite_snapshot(reader: ReadConnection) -> Iterator[ReadConnection]:
+    """One read transaction on a SQLite connection (nothing is written, so it rolls back)."""
+    reader.dbapi.execute("BEGIN")
+    try:
+        yield reader
+    finally:
+        reader.dbapi.execute("ROLLBACK")
+
+
 class Database:
     """Owns the engine and hands out sessions (units of work)."""
 
@@ -58,6 +79,9 @@ class Database:
         self.dialect = self.engine.dialect.name
         self.url = str(self.engine.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._local = threading.local()
+        self._readers: list[Any] = []
+        self._readers_lock = threading.Lock()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -74,17 +98,19 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[ReadConnection]:
-        """A read-only transaction on a pooled connection, for the hot read path (`storage.hot`):
-        one consistent snapshot for all its statements, without the ORM session's cost."""
+        """A read-only transaction for the hot read path (`storage.hot`): one consistent snapshot
+        for all its statements, without the ORM session's cost."""
+        if self.dialect == "sqlite":
+            with self._sqlite_read() as reader:
+                yield reader
+            return
         pooled = self.engine.raw_connection()
         try:
             driver = pooled.driver_connection
-            if self.dialect == "sqlite":
-                driver.execute("BEGIN")  # type: ignore[union-attr]
-            else:  # PostgreSQL reads each statement's own snapshot unless told otherwise
-                driver.execute(  # type: ignore[union-attr]
-                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-                )
+            # PostgreSQL reads each statement's own snapshot unless told otherwise.
+            driver.execute(  # type: ignore[union-attr]
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+            )
             yield ReadConnection(self.dialect, self.url, driver)
         finally:
             try:
@@ -92,6 +118,48 @@ class Database:
             finally:
                 pooled.close()  # back to the pool
 
+    @contextmanager
+    def _sqlite_read(self) -> Iterator[ReadConnection]:
+        # On SQLite a connection is a local file handle: an event-loop thread (long-lived; the
+        # hot reads run on it) keeps one for reads, off the pool, whose check-out and check-in
+        # cost twice the BEGIN and ROLLBACK (two reads per timeline request). Other threads,
+        # and a read nested in another, take a pooled one.
+        local = self._local
+        if getattr(local, "busy", False) or not _on_event_loop():
+            pooled = self.engine.raw_connection()
+            try:
+                with _sqlite_snapshot(
+                    ReadConnection(self.dialect, self.url, pooled.driver_connection)
+                ) as nested:
+                    yield nested
+            finally:
+                pooled.close()
+            return
+        reader: ReadConnection | None = getattr(local, "reader", None)
+        if reader is None:
+            reader = local.reader = self._new_reader()
+        local.busy = True
+        try:
+            with _sqlite_snapshot(reader):
+                yield reader
+        finally:
+            local.busy = False
+
+    def _new_reader(self) -> ReadConnection:
+        """A driver connection set up like the pool's (pragmas), then owned by this thread."""
+        pooled = self.engine.raw_connection()
+        driver = pooled.driver_connection
+        pooled.detach()
+        with self._readers_lock:
+            self._readers.append(driver)
+        return ReadConnection(self.dialect, self.url, driver)
+
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection and the threads' read connections."""
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for driver in readers:
+            with contextlib.suppress(Exception):
+                driver.close()
+        self._local = threading.local()
         self.engine.dispose()

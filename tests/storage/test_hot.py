@@ -64,3 +64,31 @@ def test_stored_text_in_every_form_reads_as_utc() -> None:
     )
     assert parse_stored_utc("2025-12-14") == datetime(2025, 12, 14, tzinfo=UTC)
     assert parse_stored_utc("2025-12-14 05:20:00.000001").tzinfo is UTC
+
+
+def test_reads_nest_and_run_from_threads_and_the_event_loop(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    import asyncio
+    import threading
+
+    ana = make_user("ana")
+    names = HotSQL("SELECT username FROM users WHERE id = :id")
+
+    def read_twice() -> list[object]:
+        with runtime.db.read() as outer:
+            with runtime.db.read() as inner:  # nested: its own connection and snapshot
+                assert inner.dbapi is not outer.dbapi
+                found = names.rows(inner, {"id": ana.id})
+            return [*names.rows(outer, {"id": ana.id}), *found]
+
+    async def on_loop() -> list[object]:
+        first = read_twice()
+        return [*first, *read_twice()]  # the loop thread's connection is reused
+
+    assert asyncio.run(on_loop()) == [("ana",)] * 4
+    seen: list[object] = []
+    worker = threading.Thread(target=lambda: seen.extend(read_twice()))
+    worker.start()
+    worker.join()
+    assert seen == [("ana",), ("ana",)]
