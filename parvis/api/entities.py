@@ -297,14 +297,23 @@ class Search(TypedDict):
     hashtags: list[Tag]
 
 
+_ISO_CACHE_SIZE = 32_768
+_iso_texts: dict[datetime, str] = {}
+
+
 def iso(moment: datetime | None) -> str | None:
-    """Mastodon's timestamp format (millisecond precision, UTC)."""
+    """Mastodon's timestamp format (millisecond precision, UTC). The same posts appear in many
+    timelines, so their times are formatted once and remembered."""
     if moment is None:
         return None
-    if moment.tzinfo is not UTC:
-        moment = moment.astimezone(UTC)
-    # isoformat is twice as fast as strftime; "+00:00" becomes "Z" (years 1000-9999).
-    return moment.isoformat(timespec="milliseconds")[:23] + "Z"
+    text = _iso_texts.get(moment)
+    if text is None:
+        if len(_iso_texts) >= _ISO_CACHE_SIZE:
+            _iso_texts.clear()
+        utc_moment = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+        # "+00:00" becomes "Z" (years 1000-9999).
+        text = _iso_texts[moment] = utc_moment.isoformat(timespec="milliseconds")[:23] + "Z"
+    return text
 
 
 def note_html(bio: str) -> str:
