@@ -45,6 +45,10 @@ class PageQuery:
         )
 
 
+# "+column IS NULL": most posts are neither replies nor reposts, but the planner's statistics
+# (an average number of rows per value) make "in_reply_to_id IS NULL" look selective, and it
+# would walk that index through almost every post (a profile page: 320 ms on 1M posts instead
+# of under 1 ms). The unary plus keeps such conditions off the index.
 @dataclass(frozen=True)
 class Feed:
     """Which posts a feed holds: a condition on `posts` in the neutral SQL of `storage.hot`
@@ -237,7 +241,7 @@ def _estimate_id_scan(db: Reader, user_id: int) -> bool:
 def public(db: Reader, viewer: Viewer, page: PageQuery) -> list[PostRow]:
     """Every public top-level post on the instance, newest first (reposts left out)."""
     where = (
-        "deleted_at IS NULL AND reblog_of_id IS NULL AND in_reply_to_id IS NULL"
+        "deleted_at IS NULL AND +reblog_of_id IS NULL AND +in_reply_to_id IS NULL"
         " AND visibility = 'public'"
     )
     return _collect(db, viewer, Feed(where, {}, discovery=True), page)
@@ -259,9 +263,9 @@ def profile(
         return []
     where = ["author_id = :author AND deleted_at IS NULL"]
     if not include_replies:
-        where.append("in_reply_to_id IS NULL")
+        where.append("+in_reply_to_id IS NULL")
     if not include_reblogs:
-        where.append("reblog_of_id IS NULL")
+        where.append("+reblog_of_id IS NULL")
     if only_articles:
         where.append(f"kind = '{PostKind.ARTICLE.value}'")
     if only_media:
