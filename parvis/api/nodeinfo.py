@@ -112,7 +112,7 @@ def nodeinfo(runtime: Runtime, version: str) -> NodeInfo:
     """The NodeInfo document of `version`: software, sign-ups and usage counts."""
     settings = runtime.settings
     with runtime.db.session() as session:
-        usage = instance_usage(session)
+        usage = instance_usage(session, runtime.db)
     return {
         "version": version,
         "software": {"name": SOFTWARE_NAME, "version": __version__},

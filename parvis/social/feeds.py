@@ -58,6 +58,7 @@ class Feed:
     where: str
     params: dict[str, Any]
     discovery: bool = False
+    sqlite_index: str | None = None  # see `storage.hot` (SQLITE INDEX)
 
 
 _MAX_STATEMENTS = 256
@@ -76,7 +77,11 @@ def _statement(text: str) -> HotSQL:
 
 def _page_sql(feed: Feed, page: PageQuery, hidden_authors: frozenset[int]) -> tuple[str, bool]:
     hidden = UNDISCOVERABLE_POSTS_SQL if feed.discovery else REMOVED_POSTS_SQL
-    parts = [f"SELECT {PostRow.COLUMNS} FROM posts WHERE {feed.where}", f"AND id NOT IN ({hidden})"]
+    table = f"posts SQLITE INDEX({feed.sqlite_index})" if feed.sqlite_index else "posts"
+    parts = [
+        f"SELECT {PostRow.COLUMNS} FROM {table} WHERE {feed.where}",
+        f"AND id NOT IN ({hidden})",
+    ]
     if hidden_authors:
         parts.append("AND author_id NOT IN LIST(:hidden_authors)")
     if page.max_id is not None:
@@ -289,7 +294,8 @@ def tag(db: Reader, viewer: Viewer, name: str, page: PageQuery) -> list[PostRow]
 def articles(db: Reader, viewer: Viewer, page: PageQuery) -> list[PostRow]:
     """Long-form articles, newest first."""
     where = f"kind = '{PostKind.ARTICLE.value}' AND deleted_at IS NULL AND visibility = 'public'"
-    return _collect(db, viewer, Feed(where, {}, discovery=True), page)
+    feed = Feed(where, {}, discovery=True, sqlite_index="ix_posts_kind_id")
+    return _collect(db, viewer, feed, page)
 
 
 def bookmarks(db: Reader, viewer: Viewer, page: PageQuery) -> list[PostRow]:

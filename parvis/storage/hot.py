@@ -8,9 +8,11 @@ are written once, in one neutral form, and rendered for the two databases Parvis
 results are plain tuples. Everything else goes through SQLAlchemy.
 
 The neutral form: `:name` parameters, and `IN LIST(:name)` / `NOT IN LIST(:name)` for a list of
-integers, which becomes `IN (SELECT value FROM json_each(?))` on SQLite and `= ANY(...)` on
+values, which becomes `IN (SELECT value FROM json_each(?))` on SQLite and `= ANY(...)` on
 PostgreSQL, so the statement text never changes with the list's length and both drivers keep
-it prepared.
+it prepared. `SQLITE INDEX(name)` after a table names the index SQLite must use (`INDEXED BY`):
+without histograms its planner takes a rare value of a skewed column (an article among a
+million posts) for a common one; PostgreSQL's statistics know better, so there it is dropped.
 """
 
 from __future__ import annotations
@@ -28,14 +30,17 @@ from parvis.storage.base import parse_stored_utc
 
 DIALECTS = ("sqlite", "postgresql")
 _LIST = re.compile(r"(NOT )?IN LIST\(:(\w+)\)")
+_INDEX = re.compile(r" SQLITE INDEX\((\w+)\)")
 _PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
 
 def _render(text: str, dialect: str) -> str:
     if dialect == "sqlite":
+        hinted = _INDEX.sub(lambda m: f" INDEXED BY {m.group(1)}", text)
         return _LIST.sub(
-            lambda m: f"{m.group(1) or ''}IN (SELECT value FROM json_each(:{m.group(2)}))", text
+            lambda m: f"{m.group(1) or ''}IN (SELECT value FROM json_each(:{m.group(2)}))", hinted
         )
+    text = _INDEX.sub("", text)
     listed = _LIST.sub(
         lambda m: f"<> ALL(:{m.group(2)})" if m.group(1) else f"= ANY(:{m.group(2)})", text
     )

@@ -92,3 +92,9 @@ def test_reads_nest_and_run_from_threads_and_the_event_loop(
     worker.start()
     worker.join()
     assert seen == [("ana",), ("ana",)]
+
+
+def test_sqlite_index_hints_are_kept_on_sqlite_only() -> None:
+    hinted = HotSQL("SELECT id FROM posts SQLITE INDEX(ix_posts_kind_id) WHERE kind = :kind")
+    assert "INDEXED BY ix_posts_kind_id" in hinted.rendered("sqlite")
+    assert hinted.rendered("postgresql") == "SELECT id FROM posts WHERE kind = %(kind)s"
