@@ -63,25 +63,35 @@ def profile(
         )
 
 
+ACCOUNTS_PAGE = 100
+
+
 @router.get("/@{username}/{which}")
 def account_list(
     request: Request,
     username: str,
     which: str,
+    max_id: int | None = None,
     page: Page = Depends(load_page),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    """Followers or followed accounts of a member."""
+    """Followers or followed accounts of a member, a page of `ACCOUNTS_PAGE` at a time."""
     if which not in ("followers", "following"):
         raise NotFound("Not found.")
     with runtime.db.session() as session:
         user = accounts.get_user_by_username(session, username)
         blocked = not page.viewer.can_see_account(user.id)
-        users = [
-            u
-            for u in ([] if blocked else graph.list_accounts(session, user.id, which, limit=200))
-            if page.viewer.can_see_account(u.id)
-        ]
+        listed = (
+            []
+            if blocked
+            else graph.list_accounts(session, user.id, which, max_id=max_id, limit=ACCOUNTS_PAGE)
+        )
+        users = [u for u in listed if page.viewer.can_see_account(u.id)]
+        more = (
+            f"/@{user.username}/{which}?max_id={listed[-1].id}"
+            if len(listed) == ACCOUNTS_PAGE
+            else None
+        )
         heading = (
             f"Followers of @{user.username}"
             if which == "followers"
@@ -89,7 +99,9 @@ def account_list(
         )
         notice = "A block stands between you and this account." if blocked else None
         return render(
-            request, "accounts.html", {"heading": heading, "users": users, "notice": notice}
+            request,
+            "accounts.html",
+            {"heading": heading, "users": users, "notice": notice, "next_url": more},
         )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from starlette.testclient import TestClient
 
 from parvis.accounts.ranks import rank_for
@@ -86,3 +89,25 @@ def test_block_hides_everything_both_ways(
     form_post(client, "/@big/unblock", page="/settings/blocks")
     assert "loud opinion" in client.get("/@big").text
     assert "loud opinion" not in client.get("/").text  # the block ended the follow
+
+
+def test_follower_lists_page_through_every_follower(
+    client: TestClient, make_user: MakeUser, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parvis.social import graph
+    from parvis.web import profiles
+
+    monkeypatch.setattr(profiles, "ACCOUNTS_PAGE", 2)
+    star = make_user("star")
+    fans = [make_user(f"fan{n}") for n in range(5)]
+    with runtime.db.session() as session:
+        for fan in fans:
+            graph.follow(session, session.merge(fan), session.merge(star))
+    seen: list[str] = []
+    path: str | None = "/@star/followers"
+    while path:
+        page = client.get(path).text
+        seen += [f"fan{n}" for n in range(5) if f"@fan{n}<" in page]
+        found = re.search(r'href="(/@star/followers\?max_id=\d+)"', page)
+        path = found.group(1) if found else None
+    assert sorted(seen) == [f"fan{n}" for n in range(5)]
