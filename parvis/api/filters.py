@@ -163,6 +163,28 @@ def _one_keyword(items: list[dict[str, str]]) -> tuple[str, bool] | None:
     return items[0].get("keyword", ""), items[0].get("whole_word", "true") in ("true", "1")
 
 
+def _change_word(
+    runtime: Runtime, user: User, word_id: str, params: Params, phrase_name: str
+) -> MutedWord:
+    """Change a muted word from a v1 filter (`phrase`) or a v2 keyword (`keyword`)."""
+    with runtime.db.session() as session:
+        row = _word(session, user, word_id)
+        return graph.update_muted_word(
+            session,
+            session.get_one(User, user.id),
+            row.id,
+            params.get(phrase_name) or row.phrase,
+            params.boolean("whole_word", row.whole_word),
+        )
+
+
+def _unmute(runtime: Runtime, user: User, word_id: str) -> None:
+    """Remove a muted word (a v1 filter, or a v2 keyword and its filter)."""
+    with runtime.db.session() as session:
+        row = _word(session, user, word_id)
+        graph.remove_muted_word(session, session.get_one(User, user.id), row.id)
+
+
 @router.get("/api/v1/filters")
 def list_v1(
     who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
@@ -212,16 +234,7 @@ def update_v1(
     """Change a muted word (`phrase`, `whole_word`)."""
     user = who.member("write:filters")
     _check(params)
-    with runtime.db.session() as session:
-        row = _word(session, user, filter_id)
-        row = graph.update_muted_word(
-            session,
-            session.get_one(User, user.id),
-            row.id,
-            params.get("phrase") or row.phrase,
-            params.boolean("whole_word", row.whole_word),
-        )
-        return v1_filter(row)
+    return v1_filter(_change_word(runtime, user, filter_id, params, "phrase"))
 
 
 @router.delete("/api/v1/filters/{filter_id}")
@@ -229,11 +242,8 @@ def delete_v1(
     filter_id: str, who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
 ) -> dict[str, str]:
     """Unmute a word."""
-    user = who.member("write:filters")
-    with runtime.db.session() as session:
-        row = _word(session, user, filter_id)
-        graph.remove_muted_word(session, session.get_one(User, user.id), row.id)
-        return {}
+    _unmute(runtime, who.member("write:filters"), filter_id)
+    return {}
 
 
 @router.get("/api/v2/filters")
@@ -282,16 +292,7 @@ def update_keyword(
 ) -> FilterKeyword:
     """Change a keyword (`keyword`, `whole_word`)."""
     user = who.member("write:filters")
-    with runtime.db.session() as session:
-        row = _word(session, user, keyword_id)
-        row = graph.update_muted_word(
-            session,
-            session.get_one(User, user.id),
-            row.id,
-            params.get("keyword") or row.phrase,
-            params.boolean("whole_word", row.whole_word),
-        )
-        return keyword(row)
+    return keyword(_change_word(runtime, user, keyword_id, params, "keyword"))
 
 
 @router.delete("/api/v2/filters/keywords/{keyword_id}")
@@ -299,11 +300,8 @@ def delete_keyword(
     keyword_id: str, who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
 ) -> dict[str, str]:
     """Remove a keyword, and with it its filter (a Parvis filter has one keyword)."""
-    user = who.member("write:filters")
-    with runtime.db.session() as session:
-        row = _word(session, user, keyword_id)
-        graph.remove_muted_word(session, session.get_one(User, user.id), row.id)
-        return {}
+    _unmute(runtime, who.member("write:filters"), keyword_id)
+    return {}
 
 
 @router.get("/api/v2/filters/{filter_id}")
@@ -342,11 +340,8 @@ def delete_v2(
     filter_id: str, who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
 ) -> dict[str, str]:
     """Delete a filter (unmute its word)."""
-    user = who.member("write:filters")
-    with runtime.db.session() as session:
-        row = _word(session, user, filter_id)
-        graph.remove_muted_word(session, session.get_one(User, user.id), row.id)
-        return {}
+    _unmute(runtime, who.member("write:filters"), filter_id)
+    return {}
 
 
 @router.get("/api/v2/filters/{filter_id}/keywords")

@@ -61,6 +61,21 @@ def test_v2_filter_with_json_keyword(client: TestClient, token_for: TokenFor) ->
     assert client.get("/api/v2/filters", headers=ana).json() == []
 
 
+def test_v2_keyword_removal_removes_its_filter(client: TestClient, token_for: TokenFor) -> None:
+    ana = token_for("ana")
+    entity = client.post("/api/v2/filters", data={"title": "spoilers"}, headers=ana).json()
+    one = client.get(f"/api/v2/filters/keywords/{entity['id']}", headers=ana).json()
+    assert (one["keyword"], one["whole_word"]) == ("spoilers", True)
+    changed = client.put(
+        f"/api/v2/filters/keywords/{entity['id']}", data={"whole_word": "false"}, headers=ana
+    ).json()
+    assert (changed["keyword"], changed["whole_word"]) == ("spoilers", False)
+    gone = client.delete(f"/api/v2/filters/keywords/{entity['id']}", headers=ana)
+    assert gone.json() == {}
+    assert client.get("/api/v2/filters", headers=ana).json() == []
+    assert client.get(f"/api/v2/filters/keywords/{entity['id']}", headers=ana).status_code == 404
+
+
 def test_v2_refuses_what_muted_words_cannot_do(client: TestClient, token_for: TokenFor) -> None:
     ana, bob = token_for("ana"), token_for("bob")
     two = client.post(
