@@ -185,6 +185,8 @@ def start_server(folder: Path, port: int, shield: bool, workers: int) -> subproc
             "--log-level",
             "warning",
             "--no-proxy-headers",
+            "--http",
+            "parvis.shield.protocol:GuardedHttpToolsProtocol",  # as `parvis serve` runs it
         ],
         env=env,
         cwd=ROOT,

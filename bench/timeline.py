@@ -243,6 +243,8 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--http",
+            "parvis.shield.protocol:GuardedHttpToolsProtocol",  # as `parvis serve` runs it
         ],
         env=env,
         cwd=ROOT,

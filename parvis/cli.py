@@ -83,16 +83,19 @@ def serve(
         f"Parvis is running at http://{shown_host}:{port}/  (database: {_safe_url(settings)})"
     )
     typer.echo("Press Ctrl+C to stop.")
+    from parvis.shield.protocol import PROTOCOL_PATH
+
     uvicorn.run(
         "parvis.app:create_app",
         factory=True,
+        http=PROTOCOL_PATH,  # request-head deadline and size, which uvicorn lacks
         host=host,
         port=port,
         workers=workers,
         log_level="warning",
         proxy_headers=False,  # the shield reads forwarded-for from trusted proxies only
-        # Slow and oversized clients (parvis.shield): idle keep-alive, header block size (h11),
-        # WebSocket message size and per-connection queue.
+        # Slow and oversized clients (parvis.shield): idle keep-alive, header block size (also
+        # for h11), WebSocket message size and per-connection queue.
         timeout_keep_alive=settings.serve_keep_alive_seconds,
         h11_max_incomplete_event_size=settings.serve_max_header_bytes,
         ws_max_size=settings.serve_ws_max_bytes,

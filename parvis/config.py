@@ -172,9 +172,12 @@ class Settings(BaseSettings):
     # /metrics: answered to loopback peers, signed-in admins, and `Authorization: Bearer <this>`
     # when set.
     shield_metrics_token: SecretStr = SecretStr("")
-    # uvicorn (parvis serve): idle keep-alive timeout, largest header block (h11), largest
-    # WebSocket message, and the WebSocket messages queued per connection before back-pressure.
+    # uvicorn (parvis serve): idle keep-alive timeout; how long a request head (request line and
+    # headers) may take to arrive, from the connection or the first byte of a later request,
+    # and how large it may be (408 / 431, `shield.protocol`); largest WebSocket message, and the
+    # WebSocket messages queued per connection before back-pressure.
     serve_keep_alive_seconds: int = Field(default=5, ge=1)
+    serve_header_timeout_seconds: float = Field(default=10.0, gt=0)
     serve_max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     serve_ws_max_bytes: int = Field(default=1024 * 1024, ge=1024)
     serve_ws_max_queue: int = Field(default=32, ge=1)
