@@ -1,1 +1,2 @@
-"""Shield: limits that keep the square up (body sizes now; rate limits and shedding later)."""
+"""Shield: what keeps the square up under floods (rate limits, overload shedding by priority,
+slow and oversized clients, the proof-of-work challenge, metrics)."""
