@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from parvis import __version__
 from parvis.config import Settings, load_settings
 from parvis.errors import ParvisError, RateLimited
-from parvis.moderation import linkcheck, publication
+from parvis.moderation import expiry, linkcheck, publication
 from parvis.routing import skip_routers_by_prefix
 from parvis.runtime import Runtime
 from parvis.shield.body_limit import BodySizeLimit, per_route_class
@@ -111,11 +111,14 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
             if settings.link_check_enabled
             else None
         )
+        # Temporary restrictions end by themselves, each end recorded as a decision.
+        expirer = asyncio.create_task(expiry.run_forever(runtime.db, runtime.services))
         yield
-        if checker is not None:
-            checker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await checker
+        for task in (checker, expirer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         runtime.db.dispose()
 
     app = FastAPI(

@@ -43,9 +43,9 @@ def notification_entities(
 ) -> list[entities.Notification]:
     """Entities for notification rows; their statuses go through the viewer's views.
 
-    A status removed by a moderation decision is gone for Mastodon clients (404), so a
-    notification about one is left out, as Mastodon drops notifications of deleted statuses;
-    the moderation notice to its author stays, without the status.
+    A status removed by a moderation decision is gone for Mastodon clients (404): the
+    notifications about it are left out already (`social.notifications`), and the moderation
+    notice to its author comes without the status.
     """
     actor_ids = {r.actor_id for r in rows}
     actors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(actor_ids)))}
@@ -56,8 +56,6 @@ def notification_entities(
     for row in rows:
         view = views.get(row.post_id or 0)
         if view is not None and view.removed:
-            if row.kind != NotificationKind.MODERATION:
-                continue
             view = None
         found.append(entities.notification(row, actors[row.actor_id], view, runtime.settings))
     return found
@@ -119,17 +117,15 @@ def _own(session: Session, user_id: int, notification_id: str) -> Notification:
 def get_notification(
     notification_id: str, who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
 ) -> entities.Notification:
-    """One notification of the member (404 when its actor is blocked or muted)."""
+    """One notification of the member (404 when it would not be listed: its actor blocked or
+    muted, its status deleted, hidden or removed by a decision)."""
     user = who.member("read:notifications")
     with runtime.db.session() as session:
         row = _own(session, user.id, notification_id)
         viewer = load_viewer(session, user.id)
-        if row.actor_id in viewer.hidden_author_ids and row.kind != NotificationKind.MODERATION:
+        if not notifications.is_shown(session, viewer, row):
             raise NotFound("Record not found")
-        found = notification_entities(session, runtime, viewer, [row])
-        if not found:  # about a status a moderation decision removed
-            raise NotFound("Record not found")
-        return found[0]
+        return notification_entities(session, runtime, viewer, [row])[0]
 
 
 @router.post("/{notification_id}/dismiss")

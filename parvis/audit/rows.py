@@ -127,9 +127,12 @@ class RowCheck:
         for row in self.session.execute(sa.select(table)):
             version = int(row.version)
             seen.add(version)
-            if hashlib.sha256(row.content.encode("utf-8")).hexdigest() != row.content_hash:
-                self.outcome.add(None, f"the text of rulebook version {version} was edited")
             logged = self.rulebooks.get(version)
+            if hashlib.sha256(row.content.encode("utf-8")).hexdigest() != row.content_hash:
+                self.outcome.add(
+                    logged[0] if logged else None,
+                    f"the text of rulebook version {version} was edited",
+                )
             if logged is None:
                 self.outcome.add(None, f"rulebook version {version} has no leaf in the log")
             elif leaves.rulebook_leaf(row).data(logged[0]) != logged[1]:

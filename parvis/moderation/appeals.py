@@ -3,7 +3,8 @@ other than the original decider decides; every outcome is itself a decision."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import calendar
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +27,23 @@ from parvis.moderation.models import (
 from parvis.moderation.reasons import RuleInfo
 from parvis.storage.base import utcnow
 
-APPEAL_WINDOW = timedelta(days=183)  # six months
+APPEAL_MONTHS = 6
+
+
+def six_months_after(moment: datetime) -> datetime:
+    """The same moment six calendar months later; a day the month lacks (31 August + six
+    months) falls on that month's last day (28 or 29 February)."""
+    month = moment.month - 1 + APPEAL_MONTHS
+    year, month = moment.year + month // 12, month % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def appeal_deadline(decision: Decision) -> datetime:
+    """The last moment to appeal: six calendar months after the statement of reasons reached
+    the member, which is when the decision took effect (a proposal's statement is sent when a
+    moderator confirms it, not when it was proposed)."""
+    return six_months_after(decision.starts_at)
 
 
 def file_appeal(session: Session, appellant: User, decision_id: int, reason: str) -> Appeal:
@@ -36,8 +53,11 @@ def file_appeal(session: Session, appellant: User, decision_id: int, reason: str
         raise NotFound("No such decision.")
     if decision.affected_user_id != appellant.id:
         raise PermissionDenied("Only the member a decision affected can appeal it.")
-    if utcnow() - decision.created_at > APPEAL_WINDOW:
-        raise InvalidInput("The six months for appealing this decision have passed.")
+    if utcnow() > appeal_deadline(decision):
+        raise InvalidInput(
+            "The six months for appealing this decision have passed "
+            f"(the deadline was {appeal_deadline(decision):%Y-%m-%d %H:%M} UTC)."
+        )
     if decision.state not in (DecisionState.IN_EFFECT.value, DecisionState.EXPIRED.value):
         raise InvalidInput("This decision was already replaced by a later one.")
     if not 10 <= len(reason.strip()) <= 5000:

@@ -3,6 +3,10 @@
 A decision, its statement of reasons and its effect are written in the caller's transaction,
 so either all of them exist or none does. Decisions are never edited: a later decision
 supersedes an earlier one, and expiry is itself recorded as a decision.
+
+Several decisions can be in force on one post, account or link; the one effect it carries is
+the strongest of them on the ladder (the newest among equals), and when that one ends the next
+strongest takes over.
 """
 
 from __future__ import annotations
@@ -11,14 +15,15 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from parvis.accounts.models import User
 from parvis.audit import log as audit_log
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
 from parvis.live import enforcement as live_enforcement
-from parvis.moderation import dsa
+from parvis.moderation import dsa, personal_data
 from parvis.moderation.enforcement import normalise_url
 from parvis.moderation.models import (
     AccountRestriction,
@@ -41,6 +46,7 @@ POST_ACTIONS = {Action.LABEL, Action.INTERSTITIAL, Action.DEMOTE, Action.REMOVE}
 ACCOUNT_ACTIONS = {Action.RESTRICT_ACCOUNT, Action.SUSPEND, Action.TERMINATE}
 LINK_ACTIONS = {Action.BLOCK_URL}
 ACCOUNT_FEATURES = frozenset({"links", "posting", "replies", "media", "notices"})
+EffectRow = PostRestriction | AccountRestriction
 
 
 @dataclass
@@ -68,6 +74,10 @@ def _check(session: Session, request: DecisionRequest) -> tuple[int | None, Cont
     """Validate the request; returns the affected member and what the statement says of it."""
     if not request.facts.strip():
         raise InvalidInput("A decision must state its facts and circumstances.", field="facts")
+    if request.automated_decision != Automation.FULLY:
+        # A person wrote these facts; automated decisions state Parvis's own wording, which
+        # names what was found by kind only.
+        personal_data.check_public_text(request.facts, "facts")
     if request.decided_by_id is None and request.automated_decision != Automation.FULLY:
         raise InvalidInput("A decision not fully automated must name who decided.", "decided_by")
     if request.automated_decision == Automation.FULLY and request.decided_by_id is not None:
@@ -207,6 +217,27 @@ def _link_key(decision: Decision) -> str:
     return f"{decision.subject_type}:{decision.subject_key}"
 
 
+def _severity(action: str) -> int:
+    """A restriction's step on the ladder (narrowest first)."""
+    return list(Action).index(Action(action))
+
+
+def _stronger_in_force(session: Session, current: EffectRow | None, decision: Decision) -> bool:
+    """Whether another decision in force holds a stronger effect on the same subject, which a
+    narrower decision must not replace (each post, account or link carries one effect: the
+    strongest of the decisions in force; see `_reinstate`)."""
+    if current is None or current.decision_id == decision.id:
+        return False
+    if current.ends_at is not None and current.ends_at <= utcnow():
+        return False
+    holder = session.get(Decision, current.decision_id)
+    return (
+        holder is not None
+        and holder.state == DecisionState.IN_EFFECT.value
+        and _severity(holder.action) > _severity(decision.action)
+    )
+
+
 def _apply(session: Session, decision: Decision) -> None:
     action = Action(decision.action)
     if action in (Action.RESTORE, Action.NO_ACTION):
@@ -214,6 +245,10 @@ def _apply(session: Session, decision: Decision) -> None:
     if decision.subject_type == SubjectType.ROOM.value:
         live_enforcement.apply(session, decision)
     elif action in POST_ACTIONS:
+        if _stronger_in_force(
+            session, session.get(PostRestriction, int(decision.subject_key)), decision
+        ):
+            return
         session.merge(
             PostRestriction(
                 post_id=int(decision.subject_key),
@@ -224,6 +259,9 @@ def _apply(session: Session, decision: Decision) -> None:
         )
         _announce_post(session, decision, removed=action == Action.REMOVE)
     elif action in ACCOUNT_ACTIONS:
+        current = session.get(AccountRestriction, int(decision.subject_key))
+        if _stronger_in_force(session, current, decision):
+            return
         session.merge(
             AccountRestriction(
                 user_id=int(decision.subject_key),
@@ -239,10 +277,12 @@ def _apply(session: Session, decision: Decision) -> None:
         )
 
 
-def _lift(session: Session, decision: Decision) -> None:
-    """Remove the effect a decision put in force (if it is still the one in force)."""
+def _lift(session: Session, decision: Decision, now: datetime | None = None) -> None:
+    """Remove the effect a decision put in force (if it is still the one in force), and put
+    back the strongest other decision still in force on the same subject."""
     if decision.subject_type == SubjectType.ROOM.value:
         live_enforcement.lift(session, decision)
+        return
     for model, column in (
         (PostRestriction, PostRestriction.decision_id),
         (AccountRestriction, AccountRestriction.decision_id),
@@ -251,6 +291,24 @@ def _lift(session: Session, decision: Decision) -> None:
         session.execute(delete(model).where(column == decision.id))
     if decision.subject_type == SubjectType.POST.value:
         _announce_post(session, decision, removed=False)
+    _reinstate(session, decision, now or utcnow())
+
+
+def _reinstate(session: Session, lifted: Decision, now: datetime) -> None:
+    """A restriction that ends (expiry, reversal) must not take others with it: a posting
+    restriction outlives a shorter suspension, a label outlives a reversed removal."""
+    remaining = session.scalars(
+        select(Decision).where(
+            Decision.subject_type == lifted.subject_type,
+            Decision.subject_key == lifted.subject_key,
+            Decision.state == DecisionState.IN_EFFECT.value,
+            Decision.id != lifted.id,
+            Decision.action.not_in((Action.RESTORE.value, Action.NO_ACTION.value)),
+            or_(Decision.ends_at.is_(None), Decision.ends_at > now),
+        )
+    ).all()
+    if remaining:
+        _apply(session, max(remaining, key=lambda d: (_severity(d.action), d.id)))
 
 
 def _announce_post(session: Session, decision: Decision, *, removed: bool) -> None:
@@ -273,8 +331,19 @@ def expire_due(session: Session, now: datetime | None = None) -> list[Decision]:
     ).all()
     ended = []
     for decision in due:
-        _lift(session, decision)
-        decision.state = DecisionState.EXPIRED.value
+        # Every worker runs the expiry loop: claim the decision first, so that only one of
+        # them records its end (on PostgreSQL the second waits for the first, then finds it
+        # no longer in effect).
+        claimed = session.execute(
+            update(Decision)
+            .where(Decision.id == decision.id, Decision.state == DecisionState.IN_EFFECT.value)
+            .values(state=DecisionState.EXPIRED.value)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        set_committed_value(decision, "state", DecisionState.EXPIRED.value)
+        _lift(session, decision, now)
         record = Decision(
             subject_type=decision.subject_type,
             subject_key=decision.subject_key,

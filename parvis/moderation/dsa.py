@@ -355,7 +355,8 @@ def validate_statement(statement: Mapping[str, Any]) -> list[Problem]:
         check.string("decision_facts", 5000)
     if check.required("source_type"):
         check.one_of("source_type", SOURCES)
-    check.string("source_identity", 500)
+    if statement.get("source_type") != SOURCE_VOLUNTARY:  # R7: dropped for voluntary ones
+        check.string("source_identity", 500)
     if check.required("automated_detection"):
         check.one_of("automated_detection", YES_NO)
     if check.required("automated_decision"):

@@ -10,10 +10,10 @@ from functools import partial
 from html import escape
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
-from parvis.errors import PermissionDenied
+from parvis.errors import NotFound, PermissionDenied
 from parvis.moderation.models import (
     AccountRestriction,
     Action,
@@ -62,12 +62,16 @@ _RESTRICTIONS_OF_POSTS = HotSQL(
     "SELECT r.post_id, r.action, r.decision_id, r.ends_at, d.rule_id FROM post_restrictions r"
     " JOIN decisions d ON d.id = r.decision_id WHERE r.post_id IN LIST(:ids)"
 )
-# Neutral-SQL sub-selects of the posts a feed leaves out (see `social.feeds`).
+# Neutral-SQL sub-selects of the posts a feed leaves out (see `social.feeds`): restrictions in
+# force at `:now` (one past its end no longer hides the post, even before the expiry loop runs).
+_IN_FORCE = "AND (ends_at IS NULL OR ends_at > :now)"
 REMOVED_POSTS_SQL = (
     f"SELECT post_id FROM post_restrictions WHERE action IN ({_quoted(HIDDEN_EVERYWHERE)})"
+    f" {_IN_FORCE}"
 )
 UNDISCOVERABLE_POSTS_SQL = (
     f"SELECT post_id FROM post_restrictions WHERE action IN ({_quoted(HIDDEN_FROM_DISCOVERY)})"
+    f" {_IN_FORCE}"
 )
 
 
@@ -86,14 +90,35 @@ def post_restrictions(db: Reader, post_ids: Iterable[int]) -> dict[int, Restrict
     return found
 
 
+def _in_force() -> ColumnElement[bool]:
+    return or_(PostRestriction.ends_at.is_(None), PostRestriction.ends_at > utcnow())
+
+
+# Members whose account a decision terminated: their posts leave every feed and search.
+TERMINATED_AUTHORS_SQL = (
+    f"SELECT user_id FROM account_restrictions WHERE action = '{Action.TERMINATE.value}'"
+)
+
+
+def terminated_account_ids() -> Select[int]:
+    """Sub-select of accounts terminated by a decision, for feed and search queries."""
+    return select(AccountRestriction.user_id).where(
+        AccountRestriction.action == Action.TERMINATE.value
+    )
+
+
 def removed_post_ids() -> Select[int]:
-    """Sub-select of posts removed by a decision, for feed and search queries."""
-    return select(PostRestriction.post_id).where(PostRestriction.action.in_(HIDDEN_EVERYWHERE))
+    """Sub-select of posts removed by a decision in force, for feed and search queries."""
+    return select(PostRestriction.post_id).where(
+        PostRestriction.action.in_(HIDDEN_EVERYWHERE), _in_force()
+    )
 
 
 def undiscoverable_post_ids() -> Select[int]:
     """Sub-select of posts kept out of public feeds, tags and search (removed or demoted)."""
-    return select(PostRestriction.post_id).where(PostRestriction.action.in_(HIDDEN_FROM_DISCOVERY))
+    return select(PostRestriction.post_id).where(
+        PostRestriction.action.in_(HIDDEN_FROM_DISCOVERY), _in_force()
+    )
 
 
 def account_restriction(session: Session, user_id: int) -> AccountRestriction | None:
@@ -202,14 +227,32 @@ def check_links_allowed(session: Session, links: list[str]) -> None:
     keys = {key: url for url in links for key in link_keys(url)}
     now = utcnow()
     rows = session.execute(
-        select(BlockedLink.key, BlockedLink.ends_at, Decision.id, Decision.rule_id)
+        select(
+            BlockedLink.key,
+            BlockedLink.ends_at,
+            Decision.id,
+            Decision.rule_id,
+            Decision.rulebook_version,
+        )
         .join(Decision, Decision.id == BlockedLink.decision_id)
         .where(BlockedLink.key.in_(list(keys)))
     ).all()
-    for key, ends_at, decision_id, rule_id in rows:
+    for key, ends_at, decision_id, rule_id, version in rows:
         if ends_at is None or ends_at > now:
             raise PermissionDenied(
                 f"The link {keys[key]} cannot be shared here: its sharing is blocked under the "
-                f"rule '{rule_id}' (decision {decision_id}). The rest of your text is unchanged; "
-                "remove the link to post it."
+                f"rule '{rule_id}' (decision {decision_id}){_rule_text(session, rule_id, version)}"
+                " The rest of your text is unchanged; remove the link to post it."
             )
+
+
+def _rule_text(session: Session, rule_id: str, version: int) -> str:
+    """': "<the rule's public text>".' as the cited rulebook version words it, or '.'."""
+    # Imported here: the rulebook's modules import the detectors, which use this module.
+    from parvis.moderation import publication
+
+    try:
+        rule = publication.parsed(publication.get_version(session, version)).rule(rule_id)
+    except (KeyError, NotFound):
+        return "."
+    return f': "{rule.text.strip()}".'

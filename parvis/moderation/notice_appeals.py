@@ -11,7 +11,7 @@ from parvis.accounts.models import User
 from parvis.accounts.services import Services
 from parvis.audit import log as audit_log
 from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from parvis.moderation.appeals import APPEAL_WINDOW
+from parvis.moderation.appeals import six_months_after
 from parvis.moderation.decisions import DecisionRequest
 from parvis.moderation.models import (
     Action,
@@ -38,7 +38,7 @@ def file(session: Session, notifier: User, notice_id: int, reason: str) -> Appea
         raise NotFound("No such notice of yours.")
     if notice.state not in CLOSED_WITHOUT_ACTION:
         raise InvalidInput("Only a notice closed without action can be appealed.")
-    if notice.resolved_at is None or utcnow() - notice.resolved_at > APPEAL_WINDOW:
+    if notice.resolved_at is None or utcnow() > six_months_after(notice.resolved_at):
         raise InvalidInput("The six months for appealing this outcome have passed.")
     if not 10 <= len(reason.strip()) <= 5000:
         raise InvalidInput("Explain why the outcome is wrong (10 to 5000 characters).", "reason")

@@ -70,6 +70,7 @@ POST_LEVEL = frozenset(
     a.value for a in (Action.LABEL, Action.INTERSTITIAL, Action.DEMOTE, Action.REMOVE)
 )
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+ESCALATION_NUMBERS = ("window_days", "strikes_for_suspension", "suspension_days")
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,9 @@ class Rulebook:
     title: str
     rules: tuple[Rule, ...]
     escalation: dict[str, int] = field(default_factory=dict)
+    # Whether a plain warning (a decision under a rule that restricts nothing) adds the rule's
+    # strikes like any other decision; by default it does not.
+    warnings_count: bool = False
     source: str = ""
 
     @property
@@ -320,16 +324,7 @@ def load_rulebook(text: str) -> Rulebook:
     title = data.get("title", "")
     if not isinstance(title, str) or not title.strip():
         problems.append(Problem(_top_line(text, "title"), "'title' is required"))
-    escalation = data.get("escalation", {})
-    for key in ("window_days", "strikes_for_suspension", "suspension_days"):
-        value = escalation.get(key) if isinstance(escalation, dict) else None
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            problems.append(
-                Problem(
-                    _top_line(text, "[escalation]"),
-                    f"'escalation.{key}' must be a whole number, 1 or more",
-                )
-            )
+    escalation, warnings_count = _check_escalation(text, data.get("escalation", {}), problems)
     raw_rules = data.get("rules", [])
     if not isinstance(raw_rules, list) or not raw_rules:
         problems.append(Problem(1, "a rulebook needs at least one [[rules]] table"))
@@ -351,16 +346,47 @@ def load_rulebook(text: str) -> Rulebook:
     if problems:
         raise RulebookError(sorted(problems, key=lambda p: p.line))
     assert isinstance(version, int)
-    clean_escalation = (
-        {k: int(v) for k, v in escalation.items()} if isinstance(escalation, dict) else {}
-    )
     return Rulebook(
         version=version,
         title=str(title),
         rules=tuple(rules),
-        escalation=clean_escalation,
+        escalation=escalation,
+        warnings_count=warnings_count,
         source=text,
     )
+
+
+def _check_escalation(
+    text: str, raw: object, problems: list[Problem]
+) -> tuple[dict[str, int], bool]:
+    """The [escalation] table: its numbers, and whether warnings count as strikes."""
+    line = _top_line(text, "[escalation]")
+    if not isinstance(raw, dict):
+        problems.append(Problem(line, "'escalation' must be a table: [escalation]"))
+        raw = {}
+    numbers: dict[str, int] = {}
+    for key in ESCALATION_NUMBERS:
+        value = raw.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.append(Problem(line, f"'escalation.{key}' must be a whole number, 1 or more"))
+        else:
+            numbers[key] = value
+    warnings_count = raw.get("warnings_count", False)
+    if not isinstance(warnings_count, bool):
+        problems.append(Problem(line, "'escalation.warnings_count' must be true or false"))
+        warnings_count = False
+    known = (*ESCALATION_NUMBERS, "warnings_count")
+    for key in raw:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            problems.append(
+                Problem(
+                    line,
+                    f"unknown key 'escalation.{key}'"
+                    + (f"; did you mean '{close[0]}'?" if close else ""),
+                )
+            )
+    return numbers, warnings_count
 
 
 def _top_line(text: str, key: str) -> int:

@@ -3,13 +3,17 @@ by e-mail, with the statement of reasons and how to appeal."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
 from parvis.accounts.services import Services
-from parvis.moderation import decisions, strikes
+from parvis.moderation import decisions, publication, strikes
+from parvis.moderation.appeals import appeal_deadline
 from parvis.moderation.decisions import DecisionRequest
-from parvis.moderation.models import Action, Decision
+from parvis.moderation.models import Action, Decision, RulebookVersion
 from parvis.social import events
 from parvis.social.events import EventKind
 from parvis.social.models import Notification, NotificationKind
@@ -52,6 +56,50 @@ def what_happened(decision: Decision, *, public: bool = False) -> str:
     return (PUBLIC_WHAT if public else WHAT).get(decision.action, decision.action)
 
 
+DETECTION = {True: "automatically, by Parvis's detectors", False: "by a person or a notice"}
+DECIDED = {
+    "fully": "automatically, without a person",
+    "partially": "by a moderator, on a proposal of Parvis's detectors",
+    "not_automated": "by a moderator",
+}
+
+
+@dataclass(frozen=True)
+class RuleWording:
+    """The cited rule as the rulebook publishes it."""
+
+    id: str
+    title: str
+    text: str
+    version: int
+
+    @property
+    def url(self) -> str:
+        """Path of the rule on the public rules page."""
+        return f"/rules/{self.version}#{self.id}"
+
+
+def rule_wording(session: Session, decision: Decision) -> RuleWording:
+    """The title and public text of the rule a decision cites, from the very rulebook version
+    it was taken under (falling back to the statement's explanation, which quotes the rule)."""
+    row = session.get(RulebookVersion, decision.rulebook_version)
+    if row is not None:
+        try:
+            rule = publication.parsed(row).rule(decision.rule_id)
+        except KeyError:
+            pass
+        else:
+            return RuleWording(rule.id, rule.title, rule.text, row.version)
+    statement = json.loads(decision.statement_json or "{}")
+    quoted = str(
+        statement.get("incompatible_content_explanation")
+        or statement.get("illegal_content_explanation")
+        or ""
+    )
+    title, _, text = quoted.partition(": ")
+    return RuleWording(decision.rule_id, title or decision.rule_id, text, decision.rulebook_version)
+
+
 def take_decision(session: Session, services: Services, request: DecisionRequest) -> Decision:
     """Record a decision (see `decisions.decide`) and deliver its statement of reasons."""
     decision = decisions.decide(session, request)
@@ -75,17 +123,35 @@ def deliver(session: Session, services: Services, decision: Decision) -> None:
     )
     session.add(notification)
     events.emit(session, EventKind.NOTIFICATION_CREATED, notification)  # streamed once committed
-    settings = services.settings
-    until = f" until {decision.ends_at:%Y-%m-%d %H:%M} UTC" if decision.ends_at else ""
-    link = f"{settings.base_url}/statements/{decision.id}"
     services.mailer.send(
         member.email,
-        f"Moderation decision {decision.id} on {settings.instance_name}",
-        f"Hello {member.username},\n\nUnder the rule '{decision.rule_id}' (rulebook version "
-        f"{decision.rulebook_version}), {what_happened(decision)}{until}.\n\n"
+        f"Moderation decision {decision.id} on {services.settings.instance_name}",
+        statement_email(session, services, decision, member),
+    )
+
+
+def statement_email(session: Session, services: Services, decision: Decision, member: User) -> str:
+    """The statement of reasons as the affected member reads it by e-mail: what was decided and
+    for how long, the rule's public text, the facts, how it was detected and decided, and how
+    to appeal (the full machine-readable statement is on the linked page)."""
+    base = services.settings.base_url
+    rule = rule_wording(session, decision)
+    until = ""
+    if decision.ends_at:
+        until = f" until {decision.ends_at:%Y-%m-%d %H:%M} UTC"
+    elif decision.action not in (Action.RESTORE.value, Action.NO_ACTION.value):
+        until = " with no end date"
+    deadline = appeal_deadline(decision)
+    return (
+        f"Hello {member.username},\n\n"
+        f"Decision {decision.id}: {what_happened(decision)}{until}.\n\n"
+        f"The rule: {rule.title} (rule '{rule.id}', rulebook version {rule.version})\n"
+        f"{rule.text}\n{base}{rule.url}\n\n"
         f"Facts and circumstances: {decision.facts}\n\n"
-        f"Detected automatically: {'yes' if decision.automated_detection else 'no'}; "
-        f"decided: {decision.automated_decision.replace('_', ' ')}.\n\n"
-        f"The full statement of reasons, and the form to appeal within six months, are at:\n"
-        f"{link}\n",
+        f"How it was detected: {DETECTION[bool(decision.automated_detection)]}.\n"
+        f"How it was decided: {DECIDED.get(decision.automated_decision, '')}.\n\n"
+        f"The full statement of reasons is at:\n{base}/statements/{decision.id}\n\n"
+        f"How to appeal: open that page and use the appeal form before "
+        f"{deadline:%Y-%m-%d} (six months). A moderator other than the one who decided reviews "
+        "your appeal, and the outcome is a new decision with its own statement of reasons.\n"
     )

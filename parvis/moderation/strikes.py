@@ -1,6 +1,7 @@
 """Strikes and escalation: decisions under rules that carry strikes count against the account
 for the rulebook's window; reaching the threshold suspends it by a decision citing the
-escalation rule. Superseded (e.g. reversed) decisions carry no strike."""
+escalation rule. Superseded (e.g. reversed) decisions carry no strike, and neither do plain
+warnings (decisions that restrict nothing) unless the rulebook's `warnings_count` says so."""
 
 from __future__ import annotations
 
@@ -28,15 +29,21 @@ from parvis.storage.base import utcnow
 ESCALATION_RULE = "escalation"
 
 
-def strikes(session: Session, user_id: int, window_days: int) -> int:
-    """Strikes the member carries now: decisions in the window, not superseded, with strikes."""
+def strikes(
+    session: Session, user_id: int, window_days: int, *, warnings_count: bool = False
+) -> int:
+    """Strikes the member carries now: decisions in the window, not superseded, with strikes
+    (warnings included only when `warnings_count`)."""
     since = utcnow() - timedelta(days=window_days)
+    not_counted = [Action.RESTORE.value]
+    if not warnings_count:
+        not_counted.append(Action.NO_ACTION.value)
     rows = session.execute(
         select(Decision.rule_id, Decision.rulebook_version).where(
             Decision.affected_user_id == user_id,
-            Decision.created_at >= since,
+            Decision.starts_at >= since,
             Decision.state.in_((DecisionState.IN_EFFECT.value, DecisionState.EXPIRED.value)),
-            Decision.action.not_in((Action.RESTORE.value, Action.NO_ACTION.value)),
+            Decision.action.not_in(not_counted),
         )
     ).all()
     total = 0
@@ -69,7 +76,7 @@ def escalate(session: Session, services: Services, decision: Decision) -> Decisi
         return None
     window = rulebook.escalation.get("window_days", 90)
     threshold = rulebook.escalation.get("strikes_for_suspension", 3)
-    count = strikes(session, user_id, window)
+    count = strikes(session, user_id, window, warnings_count=rulebook.warnings_count)
     if count < threshold:
         return None
     current = session.get(AccountRestriction, user_id)

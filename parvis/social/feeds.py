@@ -16,12 +16,14 @@ from sqlalchemy.orm import Session
 
 from parvis.moderation.enforcement import (
     REMOVED_POSTS_SQL,
+    TERMINATED_AUTHORS_SQL,
     UNDISCOVERABLE_POSTS_SQL,
     post_restrictions,
 )
 from parvis.social.models import Post, PostKind
 from parvis.social.rows import PostRow
 from parvis.social.visibility import Viewer, can_see_post
+from parvis.storage.base import utcnow
 from parvis.storage.hot import HotSQL, Reader, database_of, dialect_of
 
 MAX_LIMIT = 40
@@ -80,7 +82,7 @@ def _page_sql(feed: Feed, page: PageQuery, hidden_authors: frozenset[int]) -> tu
     table = f"posts SQLITE INDEX({feed.sqlite_index})" if feed.sqlite_index else "posts"
     parts = [
         f"SELECT {PostRow.COLUMNS} FROM {table} WHERE {feed.where}",
-        f"AND id NOT IN ({hidden})",
+        f"AND id NOT IN ({hidden}) AND author_id NOT IN ({TERMINATED_AUTHORS_SQL})",
     ]
     if hidden_authors:
         parts.append("AND author_id NOT IN LIST(:hidden_authors)")
@@ -115,7 +117,7 @@ def _collect(
     page = page.clamped()
     text, ascending = _page_sql(feed, page, viewer.hidden_author_ids)
     statement = _statement(text)
-    params: dict[str, Any] = {**feed.params, "max_id": page.max_id}
+    params: dict[str, Any] = {**feed.params, "max_id": page.max_id, "now": utcnow()}
     params.update(since_id=page.since_id, min_id=page.min_id)
     if viewer.hidden_author_ids:
         params["hidden_authors"] = sorted(viewer.hidden_author_ids)

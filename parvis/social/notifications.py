@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from parvis.moderation.enforcement import post_restrictions
 from parvis.social import events
 from parvis.social.events import EventKind
 from parvis.social.models import Block, Mute, Notification, NotificationKind, Post
@@ -98,9 +99,10 @@ def list_notifications(
             if post_ids
             else {}
         )
+        removed = _removed(session, post_ids)
         for row in rows:
             post = posts.get(row.post_id) if row.post_id is not None else None
-            if post is not None and (post.deleted_at is not None or not can_see_post(viewer, post)):
+            if not _shown(viewer, row, post, removed):
                 continue
             result.append(row)
             if len(result) == limit:
@@ -108,6 +110,33 @@ def list_notifications(
     if ascending:
         result.reverse()
     return result
+
+
+def _removed(session: Session, post_ids: set[int]) -> set[int]:
+    return {
+        post_id
+        for post_id, restriction in post_restrictions(session, post_ids).items()
+        if restriction.removed
+    }
+
+
+def _shown(viewer: Viewer, row: Notification, post: Post | None, removed: set[int]) -> bool:
+    if post is None:
+        return True
+    if post.deleted_at is not None or not can_see_post(viewer, post):
+        return False
+    # A post removed by a decision is gone, and so is news of it (as of a deleted post); the
+    # decision's own notice to its author stays.
+    return post.id not in removed or row.kind == NotificationKind.MODERATION
+
+
+def is_shown(session: Session, viewer: Viewer, row: Notification) -> bool:
+    """Whether the viewer is shown this notification, by the rules `list_notifications` applies
+    (its actor hidden by a block or mute, its post deleted, hidden or removed by a decision)."""
+    if row.actor_id in viewer.hidden_author_ids and row.kind != NotificationKind.MODERATION:
+        return False
+    post = session.get(Post, row.post_id) if row.post_id is not None else None
+    return _shown(viewer, row, post, _removed(session, {post.id} if post else set()))
 
 
 def unread_count(session: Session, viewer: Viewer) -> int:

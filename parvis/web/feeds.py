@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from parvis.accounts.models import User
+from parvis.moderation.enforcement import post_restrictions
 from parvis.runtime import Runtime, get_runtime
 from parvis.social import feeds, notifications, search
 from parvis.social.markup import plain_text
@@ -181,6 +182,7 @@ def notifications_page(
         post_ids = {row.post_id for row in rows if row.post_id}
         actors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(actor_ids)))}
         posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(post_ids)))}
+        restrictions = post_restrictions(session, post_ids)
         authors = {
             u.id: u.username
             for u in session.scalars(
@@ -190,14 +192,21 @@ def notifications_page(
         items = []
         for row in rows:
             post = posts.get(row.post_id or 0)
-            excerpt = plain_text(post.body_html)[:80] if post else ""
+            restriction = restrictions.get(post.id) if post else None
+            if restriction is not None and (restriction.removed or restriction.interstitial):
+                # Removed (its author's notice) or behind a warning: no text here.
+                excerpt = f"a post restricted under the rule “{restriction.rule_id}”"
+            elif post is not None:
+                excerpt = post.title or plain_text(post.body_html)[:80]
+            else:
+                excerpt = ""
             items.append(
                 {
                     "notification": row,
                     "actor": actors[row.actor_id],
                     "post": post,
                     "post_author": authors.get(post.author_id) if post else None,
-                    "excerpt": (post.title if post and post.title else excerpt) or "(post)",
+                    "excerpt": excerpt or "(post)",
                 }
             )
         return render(request, "notifications.html", {"items": items})

@@ -15,6 +15,7 @@ from parvis.moderation import (
     appeals,
     decisions,
     evidence,
+    flaggers,
     lists,
     notice_appeals,
     notices,
@@ -132,6 +133,7 @@ def desk(
                 }
             )
         entries = list(session.scalars(select(ListEntry).order_by(ListEntry.id.desc()).limit(50)))
+        trusted = flaggers.listing(session) if page.user and page.user.is_admin else []
         return render(
             request,
             "moderation.html",
@@ -142,6 +144,7 @@ def desk(
                 "actions": ACTIONS,
                 "proposals": proposals,
                 "entries": entries,
+                "flaggers": trusted,
             },
         )
 
@@ -365,3 +368,35 @@ def decide_notice_appeal(
             action=Action(action) if reverse else None,
         )
     return redirect("/moderation")
+
+
+@router.post("/flaggers")
+def designate_flagger(
+    username: str = Form(""),
+    name: str = Form(""),
+    csrf_token: str = Form(""),
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Admins: designate a trusted flagger (an organisation acting through a member account);
+    its notices are reviewed first."""
+    page.check_csrf(csrf_token)
+    admin = _moderator(page)
+    with runtime.db.session() as session:
+        flaggers.designate(session, session.get_one(User, admin.id), username, name)
+    return redirect("/moderation#trusted-flaggers")
+
+
+@router.post("/flaggers/{flagger_id}/remove")
+def revoke_flagger(
+    flagger_id: int,
+    csrf_token: str = Form(""),
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Admins: withdraw a designation made in error (before it was used)."""
+    page.check_csrf(csrf_token)
+    admin = _moderator(page)
+    with runtime.db.session() as session:
+        flaggers.revoke(session, session.get_one(User, admin.id), flagger_id)
+    return redirect("/moderation#trusted-flaggers")

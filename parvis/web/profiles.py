@@ -8,6 +8,8 @@ from starlette.responses import Response
 from parvis.accounts import services as accounts
 from parvis.accounts.models import User
 from parvis.errors import NotFound
+from parvis.moderation.enforcement import account_restriction
+from parvis.moderation.models import Action
 from parvis.runtime import Runtime, get_runtime
 from parvis.social import feeds, graph
 from parvis.social.views import build_views
@@ -34,7 +36,11 @@ def profile(
         user = accounts.get_user_by_username(session, username)
         relationship = graph.relationship(session, page.user.id, user.id) if page.user else None
         hidden_reason = None
-        if relationship and relationship.blocking:
+        restriction = account_restriction(session, user.id)
+        terminated = restriction is not None and restriction.action == Action.TERMINATE.value
+        if terminated:
+            hidden_reason = "This account was terminated by a moderation decision."
+        elif relationship and relationship.blocking:
             hidden_reason = f"You blocked @{user.username}. Unblock to see their posts."
         elif relationship and relationship.blocked_by:
             hidden_reason = f"@{user.username} blocked you: you cannot see their posts."
@@ -56,6 +62,7 @@ def profile(
                 "profile": user,
                 "relationship": relationship,
                 "hidden_reason": hidden_reason,
+                "restriction": restriction,
                 "tab": tab,
                 "views": build_views(session, page.viewer, posts),
                 "next_url": next_url(base, posts),

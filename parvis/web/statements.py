@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy import select
@@ -11,14 +12,67 @@ from starlette.responses import Response
 from parvis.accounts.models import User
 from parvis.errors import NotFound, ParvisError
 from parvis.moderation import appeals
+from parvis.moderation.appeals import appeal_deadline
 from parvis.moderation.models import Appeal, Decision, DecisionState
-from parvis.moderation.services import what_happened
+from parvis.moderation.services import rule_wording, what_happened
 from parvis.runtime import Runtime, get_runtime
 from parvis.web.common import errors_of, redirect
 from parvis.web.session import Page, load_page
 from parvis.web.templating import render
 
 router = APIRouter()
+
+# The Transparency Database's fields in the order of its documentation, so the page lists the
+# statement as a regulator reads it (fields a statement leaves out are not shown).
+DSA_FIELDS = (
+    "decision_visibility",
+    "decision_visibility_other",
+    "decision_monetary",
+    "decision_monetary_other",
+    "decision_provision",
+    "decision_account",
+    "account_type",
+    "decision_ground",
+    "decision_ground_reference_url",
+    "illegal_content_legal_ground",
+    "illegal_content_explanation",
+    "incompatible_content_ground",
+    "incompatible_content_explanation",
+    "incompatible_content_illegal",
+    "content_type",
+    "content_type_other",
+    "category",
+    "category_addition",
+    "category_specification",
+    "category_specification_other",
+    "territorial_scope",
+    "content_language",
+    "content_date",
+    "application_date",
+    "end_date_visibility_restriction",
+    "end_date_monetary_restriction",
+    "end_date_service_restriction",
+    "end_date_account_restriction",
+    "decision_facts",
+    "source_type",
+    "source_identity",
+    "automated_detection",
+    "automated_decision",
+    "puid",
+    "content_id",
+)
+
+
+def dsa_rows(statement: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, value as text) for every field the statement carries, in the documented order."""
+    rows = []
+    for name in (*DSA_FIELDS, *sorted(set(statement) - set(DSA_FIELDS))):
+        if name not in statement:
+            continue
+        value = statement[name]
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        rows.append((name, shown))
+    return rows
 
 
 def _page(
@@ -47,6 +101,9 @@ def _page(
             {
                 "decision": decision,
                 "statement": statement,
+                "dsa_rows": dsa_rows(statement) if statement else [],
+                "rule": rule_wording(session, decision),
+                "deadline": appeal_deadline(decision),
                 "what": what_happened(decision, public=True),
                 "own": own,
                 "appeals": open_appeals,

@@ -219,3 +219,25 @@ def test_frontier_reports_every_completed_subtree() -> None:
     assert stored[(2, 8)] == root_of(LEAVES_64[32:36])
     restored = Frontier.from_bytes(37, frontier.to_bytes())
     assert restored.root() == frontier.root()
+
+
+@pytest.mark.parametrize("size", [2, 3, 7, 64, 1000, 65_537, 1_000_000, 2**40 + 3])
+def test_proofs_are_logarithmic_in_size_and_in_stored_hashes_read(size: int) -> None:
+    """A proof has at most ceil(log2 n) hashes, built from at most 2·ceil(log2 n) stored
+    complete subtrees: O(log n) in size and in reads, at any size."""
+    bound = (size - 1).bit_length()  # ceil(log2 size)
+    asked: list[Node] = []
+
+    def source(nodes: Iterable[Node]) -> Mapping[Node, bytes]:
+        wanted = list(nodes)
+        asked.extend(wanted)
+        return dict.fromkeys(wanted, b"\x00" * 32)
+
+    for index in {0, size // 3, size - 1}:
+        asked.clear()
+        assert len(hashes_of(inclusion_ranges(index, size), source)) <= bound
+        assert len(asked) <= 2 * bound
+    for old in {1, size // 2, size - 1}:
+        asked.clear()
+        assert len(hashes_of(consistency_ranges(old, size), source)) <= bound + 1
+        assert len(asked) <= 2 * (bound + 1)

@@ -282,3 +282,52 @@ def test_roles_from_the_demo_roles_verify(
 ) -> None:
     make_user("chief", role=Role.ADMIN)
     assert check(runtime, settings).ok
+
+
+def test_editing_a_published_rulebook_names_its_leaf(
+    runtime: Runtime, settings: Settings, built: Built
+) -> None:
+    with runtime.db.session() as session:
+        rulebook_leaf = next(
+            int(leaf.leaf_index)
+            for leaf in log.leaf_range(session, 0, built["size"])
+            if leaf.kind == "rulebook"
+        )
+    sql(
+        runtime,
+        "UPDATE rulebook_versions SET content = REPLACE(content, 'strikes = 1', 'strikes = 0')",
+    )
+    leaf, message = first(check(runtime, settings))
+    assert leaf == rulebook_leaf
+    assert message == "the text of rulebook version 1 was edited"
+
+
+def test_editing_an_appeal_outcome_names_its_leaf(
+    runtime: Runtime, settings: Settings, built: Built, make_user: MakeUser
+) -> None:
+    from parvis.moderation import appeals
+    from parvis.moderation.models import AppealState
+    from tests.moderation.conftest import HARASSMENT
+
+    other = make_user("other_mod", role=Role.MODERATOR)
+    with runtime.db.session() as session:
+        decision = session.get_one(Decision, built["id4"])
+        author = session.get_one(User, decision.affected_user_id)
+        appeal = appeals.file_appeal(session, author, decision.id, "It was a quotation.")
+        appeals.decide_appeal(
+            session,
+            appeal.id,
+            session.get_one(User, other.id),
+            HARASSMENT,
+            outcome=AppealState.UPHELD,
+            facts="The insult was direct.",
+        )
+        appeal_id = appeal.id
+    with runtime.db.session() as session:
+        logged = log.leaf_for(session, f"appeal:{appeal_id}")
+        assert logged is not None
+        appeal_leaf = int(logged.leaf_index)
+    assert check(runtime, settings).ok
+    sql(runtime, "UPDATE appeals SET state = 'reversed' WHERE id = :id", id=appeal_id)
+    leaf, message = first(check(runtime, settings))
+    assert (leaf, message) == (appeal_leaf, f"appeal {appeal_id} no longer matches its leaf")

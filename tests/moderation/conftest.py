@@ -14,6 +14,7 @@ from parvis.moderation.reasons import RuleInfo
 from parvis.runtime import Runtime
 from parvis.social import posts
 from parvis.social.posts import PostDraft
+from tests.api.conftest import token_for  # noqa: F401 - the API fixture, shared here
 
 HARASSMENT = RuleInfo(
     id="harassment",

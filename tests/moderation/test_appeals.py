@@ -1,9 +1,10 @@
-"""Appeals: within six months, by the affected member, decided by another moderator."""
+"""Appeals: within six calendar months of the statement of reasons, by the affected member,
+decided by another moderator."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,6 +19,7 @@ from parvis.moderation.models import (
     PostRestriction,
 )
 from parvis.runtime import Runtime
+from parvis.storage.base import utcnow
 from tests.conftest import MakeUser
 from tests.moderation.conftest import HARASSMENT
 
@@ -94,7 +96,7 @@ def test_only_the_affected_member_within_six_months_and_once(
         appeals.file_appeal(session, session.get_one(User, author.id), decision.id, "y" * 20)
     with runtime.db.session() as session:
         stored = session.get_one(Decision, decision.id)
-        stored.created_at = stored.created_at - timedelta(days=200)
+        stored.starts_at = stored.starts_at - timedelta(days=200)
     with runtime.db.session() as session, pytest.raises(InvalidInput, match="six months"):
         appeals.file_appeal(session, session.get_one(User, author.id), decision.id, "z" * 20)
 
@@ -120,3 +122,33 @@ def test_modified_outcome_needs_a_different_action(
         )  # fmt: skip
     with runtime.db.session() as session:
         assert session.get_one(PostRestriction, post_id).action == "interstitial"
+
+
+@pytest.mark.parametrize(
+    ("start", "deadline"),
+    [
+        (datetime(2026, 1, 15, 9, 30, tzinfo=UTC), datetime(2026, 7, 15, 9, 30, tzinfo=UTC)),
+        (datetime(2026, 7, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),  # 184 days
+        (datetime(2026, 8, 31, tzinfo=UTC), datetime(2027, 2, 28, tzinfo=UTC)),
+        (datetime(2027, 8, 31, tzinfo=UTC), datetime(2028, 2, 29, tzinfo=UTC)),  # leap year
+    ],
+)
+def test_six_months_are_calendar_months(start: datetime, deadline: datetime) -> None:
+    assert appeals.six_months_after(start) == deadline
+
+
+def test_the_six_months_run_from_when_the_statement_was_sent(
+    runtime: Runtime, make_user: MakeUser, post_by: PostBy, remove_post: RemovePost
+) -> None:
+    """A proposal confirmed later is delivered then: the window starts at confirmation."""
+    author, _first, _second, decision, _post = _setup(runtime, make_user, post_by, remove_post)
+    with runtime.db.session() as session:
+        stored = session.get_one(Decision, decision.id)
+        stored.created_at = stored.created_at - timedelta(days=300)  # proposed long ago
+        stored.starts_at = utcnow() - timedelta(days=150)  # confirmed five months ago
+    with runtime.db.session() as session:
+        appeal = appeals.file_appeal(
+            session, session.get_one(User, author.id), decision.id, "Still within six months."
+        )
+        assert appeal.state == AppealState.OPEN.value
+        assert appeals.appeal_deadline(session.get_one(Decision, decision.id)) > utcnow()

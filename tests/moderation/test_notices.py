@@ -91,14 +91,17 @@ def test_trusted_flagger_notices_come_first(
     post_id = post_by(author, "text")
     with runtime.db.session() as session:
         session.add(TrustedFlagger(name="NGO Watch", user_id=ngo.id))
-    ordinary = _submit(runtime, f"/@author/{post_id}")
+    # Received oldest first: a terms-of-service notice, two illegal-content ones, the flagger's.
     other = _submit(
         runtime, f"/@author/{post_id}", category="STATEMENT_CATEGORY_OTHER_VIOLATION_TC"
     )
+    ordinary = _submit(runtime, f"/@author/{post_id}")
+    later = _submit(runtime, f"/@author/{post_id}")
     trusted = _submit(runtime, f"/@author/{post_id}", notifier=ngo)
     with runtime.db.session() as session:
         queue = [n.id for n in notices.review_queue(session)]
-    assert queue == [trusted.id, ordinary.id, other.id]
+    # Trusted flagger first, then illegal content before terms of service, then by age.
+    assert queue == [trusted.id, ordinary.id, later.id, other.id]
 
 
 def test_outcome_reaches_the_notifier(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from parvis.accounts.models import Role, User
 from parvis.cli import app as cli
+from parvis.config import Settings
 from parvis.errors import Conflict, InvalidInput, PermissionDenied
 from parvis.moderation import publication
 from parvis.moderation.rulebook import default_rulebook_text
@@ -111,3 +114,28 @@ def test_admin_publishes_from_the_web_with_line_numbered_errors(
     )
     assert done.headers["location"] == "/rules/2"
     assert "(in force)" in client.get("/rules/2").text
+
+
+def test_cli_publish_appends_a_version_and_refuses_to_change_one(
+    runtime: Runtime,
+    settings: Settings,
+    make_user: MakeUser,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PARVIS_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("PARVIS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("PARVIS_SECRET_KEY", "test-secret-key-not-for-production")
+    boss = make_user("boss", role=Role.ADMIN)
+    (tmp_path / "v2.toml").write_text(VERSION_2)
+    runner = CliRunner()
+    done = runner.invoke(cli, ["rules", "publish", str(tmp_path / "v2.toml"), "--by", "boss"])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("published rulebook version 2 (")
+    again = runner.invoke(cli, ["rules", "publish", str(tmp_path / "v2.toml"), "--by", "boss"])
+    assert again.exit_code == 1
+    assert "the next version must be 3" in again.output
+    with runtime.db.session() as session:
+        assert publication.get_version(session, 1).content == default_rulebook_text()
+        stored = publication.get_version(session, 2)
+        assert (stored.content, stored.published_by_id) == (VERSION_2, boss.id)

@@ -88,3 +88,35 @@ def test_duplicate_ids_and_missing_escalation_are_refused() -> None:
     assert any(
         "escalation" in m for _, m in _problems(text.replace("window_days = 90", "window_days = 0"))
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ("suspension_days = 7", 'suspension_days = "a week"', "'escalation.suspension_days'"),
+        ("warnings_count = false", 'warnings_count = "no"', "must be true or false"),
+        ("warnings_count = false", "warning_count = false", "did you mean 'warnings_count'"),
+    ],
+)
+def test_escalation_mistakes_point_at_the_table(old: str, new: str, fragment: str) -> None:
+    text = default_rulebook_text().replace(old, new, 1)
+    assert text != default_rulebook_text()
+    table_line = text.splitlines().index("[escalation]") + 1
+    assert any(line == table_line and fragment in m for line, m in _problems(text)), _problems(text)
+
+
+def test_every_rule_states_what_the_issue_asks_of_it() -> None:
+    """Id, title, public text, ground with its reference, DSA category, triggering signals,
+    action, automatic or not, duration where temporary, territorial scope."""
+    for rule in default_rulebook().rules:
+        assert all((rule.id, rule.title, rule.text)), rule
+        assert rule.legal_reference if rule.ground == "illegal" else rule.terms_clause
+        assert rule.category in dsa.CATEGORIES
+        assert rule.any_of or rule.all_of
+        assert rule.action
+        assert isinstance(rule.automatic, bool)
+        assert rule.territorial_scope
+        if rule.action in ("suspend", "restrict_account") and rule.automatic:
+            assert rule.duration_days > 0, rule.id  # automatic account actions always end
+    flood = default_rulebook().rule("spam-flooding")
+    assert flood.threshold("posts_per_minute", 0) == 20

@@ -166,3 +166,25 @@ def test_a_resaved_copy_of_a_listed_document_is_proposed_by_fingerprint(
     rules = {(d.rule_id, d.state) for d in _decisions_on(runtime, "post", str(post_id))}
     assert ("hacked-materials", "proposed") in rules
     assert ("doxxing", "in_effect") in rules
+
+
+def test_an_edit_that_adds_doxxing_is_caught_like_a_new_post(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    author = make_user("author")
+    post_id = _post(runtime, author, "Found him, details soon.")
+    with runtime.db.session() as session:
+        assert session.scalars(select(Decision)).all() == []
+        me = session.get_one(User, author.id)
+        posts.edit_post(
+            session, runtime.settings, me, post_id, PostDraft(body=DOXX), services=runtime.services
+        )
+    with runtime.db.session() as session:
+        decision = session.scalars(select(Decision)).one()
+        assert (decision.subject_key, decision.rule_id, decision.action) == (
+            str(post_id),
+            "doxxing",
+            "remove",
+        )
+        with pytest.raises(NotFound, match="doxxing"):
+            posts.get_visible_post(session, load_viewer(session, None), post_id)

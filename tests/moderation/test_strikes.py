@@ -1,30 +1,40 @@
-"""Strikes add up over the rulebook's window; the threshold suspends the account by a decision
-citing the escalation rule; a reversed decision carries no strike."""
+"""Strikes add up over the rulebook's window and expire after it; the threshold suspends the
+account by a decision citing the escalation rule, with its statement and log leaf; a reversed
+decision carries no strike; plain warnings count only when the rulebook says so."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from parvis.accounts.models import Role, User
-from parvis.moderation import publication
+from parvis.audit.models import LogLeaf
+from parvis.moderation import appeals, dsa, publication
 from parvis.moderation.decisions import DecisionRequest
 from parvis.moderation.models import (
     AccountRestriction,
     Action,
+    AppealState,
     Automation,
     Decision,
     Source,
     SubjectType,
 )
+from parvis.moderation.rulebook import default_rulebook_text
 from parvis.moderation.services import take_decision
 from parvis.moderation.strikes import strikes
 from parvis.runtime import Runtime
-from tests.conftest import MakeUser
+from tests.conftest import MakeUser, outbox_messages
 
 
-def _remove(runtime: Runtime, post_id: int, moderator: User) -> Decision:
+def _harassment(
+    runtime: Runtime, subject: SubjectType, key: int, action: Action, moderator: User
+) -> Decision:
+    """A moderator's decision under the harassment rule (one strike), delivered as on the desk."""
     with runtime.db.session() as session:
         publication.ensure_default(session)
         row = publication.get_version(session)
@@ -33,9 +43,9 @@ def _remove(runtime: Runtime, post_id: int, moderator: User) -> Decision:
             session,
             runtime.services,
             DecisionRequest(
-                subject_type=SubjectType.POST,
-                subject_key=str(post_id),
-                action=Action.REMOVE,
+                subject_type=subject,
+                subject_key=str(key),
+                action=action,
                 rule=rule,
                 facts="Repeated insults.",
                 source=Source.NOTICE,
@@ -44,6 +54,15 @@ def _remove(runtime: Runtime, post_id: int, moderator: User) -> Decision:
                 decided_by_id=moderator.id,
             ),
         )
+
+
+def _remove(runtime: Runtime, post_id: int, moderator: User) -> Decision:
+    return _harassment(runtime, SubjectType.POST, post_id, Action.REMOVE, moderator)
+
+
+def _warn(runtime: Runtime, member: User, moderator: User) -> Decision:
+    """A plain warning: a decision citing a rule that restricts nothing (Mastodon's "warn")."""
+    return _harassment(runtime, SubjectType.ACCOUNT, member.id, Action.NO_ACTION, moderator)
 
 
 def test_third_strike_suspends_by_an_escalation_decision(
@@ -64,3 +83,94 @@ def test_third_strike_suspends_by_an_escalation_decision(
         assert suspension.ends_at is not None
         assert "3 strikes within 90 days" in suspension.facts
         assert session.get_one(AccountRestriction, author.id).action == "suspend"
+
+
+def test_strikes_expire_after_the_window(
+    runtime: Runtime, make_user: MakeUser, post_by: Callable[[User, str], int]
+) -> None:
+    author = make_user("author")
+    moderator = make_user("mod", role=Role.MODERATOR)
+    old = [_remove(runtime, post_by(author, f"insult {n}"), moderator) for n in range(2)]
+    with runtime.db.session() as session:
+        for decision in old:
+            stored = session.get_one(Decision, decision.id)
+            stored.starts_at = stored.starts_at - timedelta(days=91)
+    with runtime.db.session() as session:
+        assert strikes(session, author.id, 90) == 0
+    _remove(runtime, post_by(author, "insult 3"), moderator)
+    with runtime.db.session() as session:
+        assert strikes(session, author.id, 90) == 1
+        assert session.get(AccountRestriction, author.id) is None  # two strikes expired
+
+
+def test_a_reversed_decision_carries_no_strike(
+    runtime: Runtime, make_user: MakeUser, post_by: Callable[[User, str], int]
+) -> None:
+    author = make_user("author")
+    moderator = make_user("mod", role=Role.MODERATOR)
+    other = make_user("other_mod", role=Role.MODERATOR)
+    first = _remove(runtime, post_by(author, "insult 1"), moderator)
+    with runtime.db.session() as session:
+        appeal = appeals.file_appeal(
+            session, session.get_one(User, author.id), first.id, "I was quoting someone."
+        )
+        appeals.decide_appeal(
+            session,
+            appeal.id,
+            session.get_one(User, other.id),
+            publication.parsed(publication.get_version(session)).rule("harassment").info(1),
+            outcome=AppealState.REVERSED,
+            facts="The post quoted an insult to condemn it.",
+        )
+    _remove(runtime, post_by(author, "insult 2"), moderator)
+    _remove(runtime, post_by(author, "insult 3"), moderator)
+    with runtime.db.session() as session:
+        assert strikes(session, author.id, 90) == 2
+        assert session.get(AccountRestriction, author.id) is None
+
+
+def test_the_escalation_is_a_decision_with_its_statement_in_the_log(
+    runtime: Runtime, make_user: MakeUser, post_by: Callable[[User, str], int]
+) -> None:
+    author = make_user("author")
+    moderator = make_user("mod", role=Role.MODERATOR)
+    for n in range(3):
+        _remove(runtime, post_by(author, f"insult {n}"), moderator)
+    with runtime.db.session() as session:
+        suspension = session.scalars(select(Decision).where(Decision.rule_id == "escalation")).one()
+        statement = json.loads(suspension.statement_json)
+        assert dsa.validate_statement(statement) == []
+        assert statement["decision_account"] == "DECISION_ACCOUNT_SUSPENDED"
+        assert statement["automated_decision"] == "AUTOMATED_DECISION_FULLY"
+        assert statement["end_date_account_restriction"] is not None
+        leaf = session.scalar(select(LogLeaf).where(LogLeaf.ref == f"decision:{suspension.id}"))
+        assert leaf is not None
+    mail = outbox_messages(runtime.settings)[-1]
+    assert "Repeated violations (rule 'escalation', rulebook version 1)" in mail
+    assert "your account was suspended until" in mail
+
+
+@pytest.mark.parametrize(("counted", "suspended"), [(False, False), (True, True)])
+def test_plain_warnings_count_only_when_the_rulebook_says_so(
+    counted: bool,
+    suspended: bool,
+    runtime: Runtime,
+    make_user: MakeUser,
+    post_by: Callable[[User, str], int],
+) -> None:
+    text = default_rulebook_text().replace(
+        "warnings_count = false", f"warnings_count = {str(counted).lower()}"
+    )
+    with runtime.db.session() as session:
+        publication.publish(session, text, None)
+        assert publication.parsed(publication.get_version(session)).warnings_count is counted
+    author = make_user("author")
+    moderator = make_user("mod", role=Role.MODERATOR)
+    _warn(runtime, author, moderator)
+    _warn(runtime, author, moderator)
+    with runtime.db.session() as session:
+        assert strikes(session, author.id, 90, warnings_count=counted) == (2 if counted else 0)
+    _remove(runtime, post_by(author, "insult"), moderator)  # the third strike, if warnings count
+    with runtime.db.session() as session:
+        restriction = session.get(AccountRestriction, author.id)
+        assert (restriction is not None and restriction.action == "suspend") is suspended

@@ -3,7 +3,9 @@ newsletter whose page links a 271-page PDF holding a home address and a partial 
 checker reads it; a moderator lists the PDF's address and fingerprint citing the hacked-materials
 rule; Parvis proposes blocking the address and a warning on the post, and the journalist stays
 active; a renamed re-upload is caught by fingerprint under the same rule and action; the
-journalist appeals and another moderator decides, which is a new decision."""
+journalist appeals and another moderator decides, which is a new decision. Then anyone proves
+both decisions are in the signed log, `parvis audit verify` passes, and deleting the first
+decision's row makes it fail naming that decision's leaf."""
 
 from __future__ import annotations
 
@@ -14,15 +16,19 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, text
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
 from parvis.accounts.models import Role
 from parvis.app import create_app
+from parvis.cli import app as cli
 from parvis.config import Settings
-from parvis.moderation import publication
+from parvis.moderation import dsa, publication
 from parvis.moderation.models import Decision, FetchState, LinkFetch
 from parvis.runtime import Runtime
+from parvis.storage.registry import metadata
+from tests.audit.outsider import proved_consistent, proved_decision, signed_head
 from tests.conftest import MakeUser, outbox_messages
 from tests.pdfs import make_pdf
 from tests.sites import Site, newsletter
@@ -90,12 +96,32 @@ def _confirm_all(client: TestClient) -> None:
         assert confirmed.status_code == 303
 
 
+def _delete_decision_row(runtime: Runtime, decision_id: int) -> None:
+    """What a dishonest operator would do: delete a decision's row, clearing or deleting the
+    rows that point at it as the database's foreign keys require."""
+    with runtime.db.session() as session:
+        for table in metadata.sorted_tables:
+            for key in table.foreign_keys:
+                if key.column.table.name != "decisions" or table.name == "decisions":
+                    continue
+                column = key.parent
+                if column.nullable:
+                    statement = f"UPDATE {table.name} SET {column.name} = NULL"  # noqa: S608
+                else:
+                    statement = f"DELETE FROM {table.name}"  # noqa: S608
+                session.execute(text(f"{statement} WHERE {column.name} = :id"), {"id": decision_id})
+        session.execute(text("UPDATE decisions SET supersedes_id = NULL WHERE supersedes_id = :id"),
+                        {"id": decision_id})  # fmt: skip
+        session.execute(text("DELETE FROM decisions WHERE id = :id"), {"id": decision_id})
+
+
 def test_leaked_dossier(
     checked_app: FastAPI,
     runtime: Runtime,
     settings: Settings,
     make_user: MakeUser,
     site: tuple[str, Site],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     base, pages = site
     dossier = vetting_file()
@@ -119,6 +145,9 @@ def test_leaked_dossier(
         assert read.sha256 == hashlib.sha256(dossier).hexdigest()
         with runtime.db.session() as session:
             assert session.scalars(select(Decision)).all() == []  # a partial SSN is not doxxing
+
+        # 6 (before). Anyone fetches the signed tree head before the decisions.
+        before = signed_head(client)
 
         # 3. A moderator lists the PDF's address and fingerprint, citing the rule.
         login(client, "mod_one")
@@ -179,10 +208,22 @@ def test_leaked_dossier(
         )
         statement = re.search(r"http://testserver(/statements/(\d+))", mail)
         assert statement
+        assert int(statement.group(2)) == first.id
+        assert "Hacked materials (rule 'hacked-materials', rulebook version 1)" in mail
+        assert "Links to, and copies of, documents listed as hacked materials" in mail
+        assert "How to appeal: open that page and use the appeal form before" in mail
+        machine = client.get(f"/api/parvis/v1/statements/{first.id}").json()
+        assert dsa.validate_statement(machine) == []
         login(client, "journalist")
         page = client.get(statement.group(1)).text
-        for field in ("decision_visibility", "category", "decision_ground", "territorial_scope"):
-            assert field in page
+        for field, value in machine.items():  # every DSA field, shown on the page
+            shown = ", ".join(value) if isinstance(value, list) else str(value)
+            assert f'<dd id="dsa-{field}">{shown}</dd>' in page.replace("&#39;", "'"), field
+        assert machine["decision_visibility"] == ["DECISION_VISIBILITY_OTHER"]
+        assert machine["incompatible_content_ground"] == (
+            "Terms of service, clause 5 (hacked materials)"
+        )
+        assert 'id="appeal-deadline"' in page
         appealed = form_post(
             client,
             f"{statement.group(1)}/appeal",
@@ -210,3 +251,37 @@ def test_leaked_dossier(
             assert outcome is not None
             assert outcome.id != int(statement.group(2))
             assert outcome.subject_key == first.subject_key
+            assert outcome.supersedes_id == first.id
+
+        # 6. Anyone fetches the signed head after, proves the log only grew, and proves both
+        # decisions (the journalist's and the appeal's outcome) are in it.
+        client.cookies.clear()
+        after = signed_head(client)
+        assert after.tree_size > before.tree_size
+        proved_consistent(client, before, after)
+        original = proved_decision(client, first.puid, after)
+        upheld_leaf = proved_decision(client, outcome.puid, after)
+        assert (original["rule_id"], original["action"]) == ("hacked-materials", "interstitial")
+        assert (upheld_leaf["rule_id"], upheld_leaf["action"]) == (
+            "hacked-materials",
+            "interstitial",
+        )
+        assert upheld_leaf["statement"]["puid"] == outcome.puid
+        assert original["leaf_index"] < upheld_leaf["leaf_index"]
+        published = client.get(f"/api/parvis/v1/log/leaves/{original['leaf_index']}").text
+        assert "journalist" not in published  # the leaf holds no personal data
+
+    # `parvis audit verify` passes; deleting the first decision's row makes it fail, naming it.
+    monkeypatch.setenv("PARVIS_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("PARVIS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("PARVIS_SECRET_KEY", "test-secret-key-not-for-production")
+    runner = CliRunner()
+    passed = runner.invoke(cli, ["audit", "verify"])
+    assert passed.exit_code == 0, passed.output
+    assert passed.output.strip().endswith(": OK")
+    _delete_decision_row(runtime, first.id)
+    failed = runner.invoke(cli, ["audit", "verify"])
+    assert failed.exit_code == 1
+    assert failed.output.splitlines()[0] == (
+        f"FAIL leaf {original['leaf_index']}: decision {first.id} was deleted from the database"
+    )

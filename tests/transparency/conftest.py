@@ -57,6 +57,7 @@ class World:
         subject: SubjectType = SubjectType.POST,
         key: str | None = None,
         scope: list[str] | None = None,
+        facts: str = "The post breaks the rule cited (test data).",
     ) -> Decision:
         """Take a decision through moderation.services (delivered like on the desk)."""
         extra = {"territorial_scope": scope} if scope else {}
@@ -69,7 +70,7 @@ class World:
                     subject_key=key or str(post_id),
                     action=action,
                     rule=self.rule(rule_id),
-                    facts="The post breaks the rule cited (test data).",
+                    facts=facts,
                     source=source,
                     automated_detection=automated,
                     automated_decision=Automation.FULLY if automated else Automation.NOT_AUTOMATED,

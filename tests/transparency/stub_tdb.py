@@ -28,6 +28,8 @@ class StubState:
     delay_after_store: float = 0.0  # store, then answer this late (a lost answer)
     posts: int = 0  # POST requests received (including failed ones)
     posted_puids: list[str] = field(default_factory=list)  # every puid sent, in order
+    # puids to refuse as if by a rule of the database that Parvis's validator does not know
+    refuse: set[str] = field(default_factory=set)
 
 
 def create_stub(state: StubState) -> Starlette:
@@ -68,8 +70,11 @@ def create_stub(state: StubState) -> Starlette:
             return JSONResponse({"message": "1 to 100 statements", "errors": {}}, 422)
         state.posted_puids += [s.get("puid") for s in statements]
         problems = dsa.validate_batch(statements)
-        if problems:
-            errors = {f"statement_{i}": [str(p) for p in found] for i, found in problems.items()}
+        errors = {f"statement_{i}": [str(p) for p in found] for i, found in problems.items()}
+        for index, statement in enumerate(statements):
+            if statement.get("puid") in state.refuse:
+                errors[f"statement_{index}"] = ["decision_facts: refused by the stub"]
+        if errors:  # all or nothing: no statement of the batch is stored
             return JSONResponse({"message": "invalid", "errors": errors}, 422)
         existing = [s["puid"] for s in statements if s["puid"] in state.stored]
         if existing:

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from parvis.cli import app
+from parvis.errors import InvalidInput
 from parvis.moderation import dsa
 from parvis.moderation.models import Action, Decision
 from parvis.storage.base import utcnow
@@ -274,3 +275,96 @@ def test_export_command_writes_batches_to_a_file(
     batch = json.loads(line)["statements"]
     assert len(batch) == 3
     assert dsa.validate_batch(batch) == {}
+
+
+# The rules that never refuse a statement: the database drops or ignores what they cover, so a
+# validator that refused these would stop Parvis exporting statements the database accepts.
+
+
+def test_r7_a_voluntary_statement_drops_its_source_identity_whatever_its_length() -> None:
+    voluntary = valid() | {"source_identity": "x" * 600}
+    assert dsa.validate_statement(voluntary) == []
+    assert "source_identity" not in dsa.normalise(voluntary)
+    noticed = voluntary | {"source_type": "SOURCE_ARTICLE_16"}
+    assert ("source_identity", "length") in rules_broken(noticed)
+
+
+def test_r8_territorial_scope_may_be_missing_but_parvis_always_sends_it(world: World) -> None:
+    missing = valid()
+    missing.pop("territorial_scope")
+    assert dsa.validate_statement(missing) == []
+    assert dsa.validate_statement(valid() | {"territorial_scope": None}) == []
+    decision = world.decide(world.post(world.alice, "one"), "harassment")
+    assert json.loads(decision.statement_json)["territorial_scope"] == list(dsa.EEA_COUNTRIES)
+
+
+def test_r9_end_dates_are_not_compared_with_the_application_date() -> None:
+    before = valid() | {
+        "end_date_visibility_restriction": "2026-01-01",  # before application_date 2026-01-03
+        "end_date_account_restriction": "2038-01-01",
+        "end_date_service_restriction": "",
+    }
+    assert dsa.validate_statement(before) == []
+
+
+def test_r11_a_keyword_of_another_category_is_accepted() -> None:
+    statement = valid() | {"category_specification": ["KEYWORD_UNSAFE_PRODUCTS", "KEYWORD_OTHER"]}
+    assert statement["category"] == "STATEMENT_CATEGORY_CYBER_VIOLENCE"
+    assert dsa.validate_statement(statement) == []
+
+
+def test_r13_facts_holding_personal_data_never_reach_a_statement(world: World) -> None:
+    """The database cannot check Art. 24(5); Parvis refuses such facts when a person writes
+    them, before anything is stored, published or logged."""
+    post_id = world.post(world.alice, "one")
+    for facts, named in (
+        ("The post gave John Roe's SSN 536-90-4399.", "a national identification number"),
+        ("Write to john.roe@example.org for details.", "an e-mail address"),
+        ("He lives at 1600 Pennsylvania Avenue.", "a street address"),
+    ):
+        with pytest.raises(InvalidInput, match=named):
+            world.decide(post_id, "harassment", facts=facts)
+    with world.runtime.db.session() as session:
+        assert session.scalars(select(Decision)).all() == []
+
+
+def test_r14_json_null_is_accepted_for_every_nullable_field() -> None:
+    nullable = (
+        "decision_monetary",
+        "decision_provision",
+        "decision_account",
+        "account_type",
+        "decision_ground_reference_url",
+        "category_specification",
+        "territorial_scope",
+        "content_language",
+        "end_date_visibility_restriction",
+        "end_date_monetary_restriction",
+        "end_date_service_restriction",
+        "end_date_account_restriction",
+        "content_id",
+    )
+    assert dsa.validate_statement(valid() | dict.fromkeys(nullable)) == []
+
+
+RULES_COVERED = {
+    "R1": ["R1 no restriction", "R1 empty list"],
+    "R2": ["R2 visibility other without text", "R2 text too long"],
+    "R3": ["R3 monetary other without text"],
+    "R4": ["R4 content type other without text"],
+    "R5": ["R5 illegal ground without legal ground", "R5 illegal ground without explanation"],
+    "R6": ["R6 terms ground without clause", "R6 incompatible_content_illegal not Yes/No"],
+    "R8": ["R8 unknown country"],
+    "R10": ["R10 date format", "R10 not a date", "R10 end date after 2038"],
+    "R14": ["R14 case-sensitive enum", "R14 old category", "R14 automated detection boolean"],
+}
+
+
+def test_every_conditional_rule_of_the_reference_is_tested() -> None:
+    """R1-R14: the refusing ones in CASES, the others (R7, R9, R11, R12, R13) above."""
+    names = {name for name, _changes, _broken in CASES}
+    for rule, cases in RULES_COVERED.items():
+        assert set(cases) <= names, rule
+    refusing = set(RULES_COVERED)
+    accepting = {"R7", "R9", "R11", "R12", "R13"}
+    assert refusing | accepting == {f"R{n}" for n in range(1, 15)}

@@ -169,6 +169,9 @@ def test_appeals_and_misuse(report: Report) -> None:
     assert report.figure("appeals_reversed") == 1
     assert report.figure("appeals_upheld") == 0
     assert report.figure("appeal_reversal_rate") == 100.0
+    median = report.figure("appeals_median_hours")
+    assert isinstance(median, float)
+    assert 0 <= median < 1  # filed and decided within the test
     assert report.table("appeals_by_type").cell("Restriction of visibility", "Reversed") == 1
     assert report.figure("suspensions_unfounded_notices") == 1
     assert report.figure("suspensions_repeated_violations") == 1

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from parvis.cli import app
-from parvis.moderation.models import Action
+from parvis.moderation.models import Action, Decision
 from parvis.storage.base import utcnow
 from parvis.transparency.models import DsaSubmission
 from parvis.transparency.period import Period
@@ -193,3 +193,40 @@ def test_submit_command_uses_the_settings(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["accepted"] == 2
     assert set(stub[1].stored) == set(puids)
+
+
+def test_a_statement_the_database_refuses_is_reported_and_the_rest_accepted(
+    world: World, stub: tuple[str, StubState], client: TransparencyClient
+) -> None:
+    puids = _decisions(world, 3)
+    stub[1].refuse = {puids[1]}
+    result = submit(world.runtime.db, client, _today())
+    assert result.accepted == [puids[0], puids[2]]
+    assert list(result.rejected) == [puids[1]]
+    assert "refused by the stub" in result.rejected[puids[1]][0]
+    assert set(stub[1].stored) == {puids[0], puids[2]}
+    assert _recorded(world) == {puids[0]: "accepted", puids[2]: "accepted"}
+    stub[1].refuse = set()
+    again = submit(world.runtime.db, client, _today())  # fixed on the database's side
+    assert again.accepted == [puids[1]]
+    assert sorted(stub[1].stored) == sorted(puids)
+    # The refused batch stored nothing (all or nothing), so resending its other statements
+    # sends nothing twice that the database holds.
+    assert stub[1].posted_puids == [*puids, puids[0], puids[2], puids[1]]
+
+
+def test_statements_our_validator_refuses_are_never_sent(
+    world: World, stub: tuple[str, StubState], client: TransparencyClient
+) -> None:
+    good, bad = _decisions(world, 2)
+    with world.runtime.db.session() as session:
+        damaged = session.get_one(Decision, int(bad.removeprefix("parvis-decision-")))
+        statement = json.loads(damaged.statement_json)
+        statement["content_date"] = "1999-12-31"
+        damaged.statement_json = json.dumps(statement)
+    result = submit(world.runtime.db, client, _today())
+    assert result.accepted == [good]
+    assert [(i.puid, [p.rule for p in i.problems]) for i in result.invalid] == [
+        (bad, ["date_range"])
+    ]
+    assert stub[1].posted_puids == [good]
