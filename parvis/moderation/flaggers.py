@@ -11,6 +11,7 @@ from parvis.accounts.models import User
 from parvis.accounts.services import get_user_by_username
 from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from parvis.moderation.models import Notice, TrustedFlagger
+from parvis.storage.base import utcnow
 
 
 def _admin(actor: User) -> None:
@@ -28,8 +29,13 @@ def designate(session: Session, admin: User, username: str, name: str) -> Truste
         raise InvalidInput("Give the username of the organisation's account.", "username")
     account = get_user_by_username(session, username.strip().lstrip("@"))
     existing = session.scalar(select(TrustedFlagger).where(TrustedFlagger.user_id == account.id))
-    if existing is not None:
+    if existing is not None and existing.active:
         raise Conflict(f"@{account.username} already acts for {existing.name}.", "username")
+    if existing is not None:  # designated again after a withdrawal
+        existing.name, existing.designated_by_id, existing.created_at = name, admin.id, utcnow()
+        existing.revoked_at = existing.revoked_by_id = None
+        session.flush()
+        return existing
     flagger = TrustedFlagger(name=name, user_id=account.id, designated_by_id=admin.id)
     session.add(flagger)
     session.flush()
@@ -37,28 +43,29 @@ def designate(session: Session, admin: User, username: str, name: str) -> Truste
 
 
 def revoke(session: Session, admin: User, flagger_id: int) -> None:
-    """Withdraw a designation made in error, before the organisation sent any notice (notices
-    keep pointing at the designation they were sent under, so one that was used stays)."""
+    """Withdraw a designation (DSA Art. 22(7)): later notices from the account are ordinary
+    ones. A designation that was used stays on record, withdrawn, since notices sent under it
+    point at it; one made in error and never used is deleted."""
     _admin(admin)
     flagger = session.get(TrustedFlagger, flagger_id)
-    if flagger is None:
+    if flagger is None or not flagger.active:
         raise NotFound("No such trusted flagger.")
     used = session.scalar(
         select(func.count()).select_from(Notice).where(Notice.trusted_flagger_id == flagger.id)
     )
     if used:
-        raise Conflict(
-            f"{flagger.name} has sent {used} notice(s) as a trusted flagger; the designation "
-            "stays on record with them."
-        )
-    session.delete(flagger)
+        flagger.revoked_at, flagger.revoked_by_id = utcnow(), admin.id
+    else:
+        session.delete(flagger)
+    session.flush()
 
 
 def listing(session: Session) -> list[tuple[TrustedFlagger, str]]:
-    """Every designated organisation with the username of its account, oldest first."""
+    """Every organisation designated now with the username of its account, oldest first."""
     rows = session.execute(
         select(TrustedFlagger, User.username)
         .join(User, User.id == TrustedFlagger.user_id)
+        .where(TrustedFlagger.revoked_at.is_(None))
         .order_by(TrustedFlagger.id)
     ).all()
     return [(flagger, username) for flagger, username in rows]

@@ -166,6 +166,14 @@ class TrustedFlagger(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     designated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Withdrawn designations stay on record (notices sent under them point here).
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def active(self) -> bool:
+        """True until an admin withdraws the designation."""
+        return self.revoked_at is None
 
 
 class Notice(Base):

@@ -80,10 +80,14 @@ def resolve_location(session: Session, base_url: str, location: str) -> tuple[Su
 
 
 def trusted_flagger_for(session: Session, user_id: int | None) -> TrustedFlagger | None:
-    """The trusted-flagger organisation this member acts for, if any."""
+    """The trusted-flagger organisation this member acts for now, if any (not a withdrawn one)."""
     if user_id is None:
         return None
-    return session.scalar(select(TrustedFlagger).where(TrustedFlagger.user_id == user_id))
+    return session.scalar(
+        select(TrustedFlagger).where(
+            TrustedFlagger.user_id == user_id, TrustedFlagger.revoked_at.is_(None)
+        )
+    )
 
 
 def may_notify(session: Session, user_id: int | None) -> None:

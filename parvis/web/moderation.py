@@ -394,7 +394,7 @@ def revoke_flagger(
     page: Page = Depends(load_page),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    """Admins: withdraw a designation made in error (before it was used)."""
+    """Admins: withdraw a designation (kept on record, withdrawn, once it was used)."""
     page.check_csrf(csrf_token)
     admin = _moderator(page)
     with runtime.db.session() as session:

@@ -37,7 +37,7 @@ def test_only_admins_designate_and_each_account_acts_for_one_organisation(
         assert [(f.name, name) for f, name in flaggers.listing(session)] == [("NGO", "ngo_watch")]
 
 
-def test_a_used_designation_stays_and_an_unused_one_can_be_withdrawn(
+def test_a_used_designation_is_withdrawn_on_record_and_an_unused_one_deleted(
     runtime: Runtime, make_user: MakeUser, post_by: Callable[[User, str], int]
 ) -> None:
     admin = make_user("boss", role=Role.ADMIN)
@@ -61,12 +61,31 @@ def test_a_used_designation_stays_and_an_unused_one_can_be_withdrawn(
         assert (notice.trusted_flagger_id, notice.priority) == (used.id, 0)
     with runtime.db.session() as session:
         boss = session.get_one(User, admin.id)
-        with pytest.raises(Conflict, match="has sent 1 notice"):
-            flaggers.revoke(session, boss, used.id)
+        flaggers.revoke(session, boss, used.id)
         flaggers.revoke(session, boss, unused.id)
+        with pytest.raises(NotFound):
+            flaggers.revoke(session, boss, used.id)  # already withdrawn
     with runtime.db.session() as session:
         assert session.get(TrustedFlagger, unused.id) is None
-        assert session.get(TrustedFlagger, used.id) is not None
+        withdrawn = session.get_one(TrustedFlagger, used.id)
+        assert withdrawn.revoked_at is not None
+        assert withdrawn.revoked_by_id == admin.id
+        assert [f.name for f, _ in flaggers.listing(session)] == []
+        later = notices.submit_notice(
+            session,
+            runtime.services,
+            location=f"/@author/{post_id}",
+            category="STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+            explanation="Another notice, sent after the withdrawal.",
+            good_faith=True,
+            notifier=session.get_one(User, ngo.id),
+        )
+        assert later.trusted_flagger_id is None
+        assert later.priority > 0
+        again = flaggers.designate(
+            session, session.get_one(User, admin.id), "ngo_watch", "NGO Watch"
+        )
+        assert (again.id, again.active) == (used.id, True)
 
 
 def test_the_desk_shows_the_designation_form_to_admins_only(
