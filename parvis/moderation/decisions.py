@@ -262,6 +262,9 @@ def _apply(session: Session, decision: Decision) -> None:
         current = session.get(AccountRestriction, int(decision.subject_key))
         if _stronger_in_force(session, current, decision):
             return
+        if action == Action.RESTRICT_ACCOUNT:
+            session.merge(_combined_features(session, decision))
+            return
         session.merge(
             AccountRestriction(
                 user_id=int(decision.subject_key),
@@ -275,6 +278,35 @@ def _apply(session: Session, decision: Decision) -> None:
         session.merge(
             BlockedLink(key=_link_key(decision), decision_id=decision.id, ends_at=decision.ends_at)
         )
+
+
+def _combined_features(session: Session, decision: Decision) -> AccountRestriction:
+    """An account's feature restriction from every feature-restricting decision in force on it:
+    their features together, held by the one that ends first, so that its end (lifting it)
+    recomputes the rest (`_reinstate`)."""
+    now = utcnow()
+    in_force = [
+        d
+        for d in session.scalars(
+            select(Decision).where(
+                Decision.subject_type == decision.subject_type,
+                Decision.subject_key == decision.subject_key,
+                Decision.action == Action.RESTRICT_ACCOUNT.value,
+                Decision.state == DecisionState.IN_EFFECT.value,
+                or_(Decision.ends_at.is_(None), Decision.ends_at > now),
+            )
+        )
+        if d.id != decision.id
+    ] + [decision]
+    features = sorted({f for d in in_force for f in d.features.split(",") if f})
+    first_end = min(in_force, key=lambda d: (d.ends_at is None, d.ends_at or now, d.id or 0))
+    return AccountRestriction(
+        user_id=int(decision.subject_key),
+        action=Action.RESTRICT_ACCOUNT.value,
+        features=",".join(features),
+        decision_id=first_end.id,
+        ends_at=first_end.ends_at,
+    )
 
 
 def _lift(session: Session, decision: Decision, now: datetime | None = None) -> None:

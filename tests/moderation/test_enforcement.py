@@ -605,6 +605,45 @@ def test_a_posting_restriction_outlives_a_shorter_suspension(
     assert _write(runtime, member, "words are fine again")
 
 
+def test_feature_restrictions_in_force_together_combine_and_end_one_by_one(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    member = make_user("member")
+    links = _decide(
+        runtime,
+        SubjectType.ACCOUNT,
+        str(member.id),
+        Action.RESTRICT_ACCOUNT,
+        features=("links",),
+        duration=timedelta(days=7),
+    )
+    media = _decide(
+        runtime,
+        SubjectType.ACCOUNT,
+        str(member.id),
+        Action.RESTRICT_ACCOUNT,
+        features=("replies",),
+        duration=timedelta(days=3),
+    )
+    with pytest.raises(PermissionDenied, match="links is restricted"):
+        _write(runtime, member, "see https://example.org")
+    first = _write(runtime, member, "a post of mine")
+    with pytest.raises(PermissionDenied, match="Replying is restricted"):
+        _write(runtime, member, "a reply", in_reply_to_id=first)
+    assert media.ends_at is not None
+    assert links.ends_at is not None
+    with runtime.db.session() as session:  # the shorter one ends; the other stays whole
+        decisions.expire_due(session, media.ends_at + timedelta(seconds=1))
+        current = session.get_one(AccountRestriction, member.id)
+        assert (current.features, current.decision_id) == ("links", links.id)
+    assert _write(runtime, member, "a reply at last", in_reply_to_id=first)
+    with pytest.raises(PermissionDenied, match="links is restricted"):
+        _write(runtime, member, "see https://example.org")
+    with runtime.db.session() as session:
+        decisions.expire_due(session, links.ends_at + timedelta(seconds=1))
+        assert session.get(AccountRestriction, member.id) is None
+
+
 def test_a_narrower_decision_does_not_undo_a_stronger_one(
     runtime: Runtime, make_user: MakeUser, client: TestClient
 ) -> None:
