@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
@@ -20,6 +16,7 @@ from parvis.moderation.models import Action, Automation, Source, SubjectType
 from parvis.moderation.services import take_decision
 from parvis.runtime import Runtime
 from tests.conftest import PASSWORD, MakeUser
+from tests.servers import serve
 
 Headers = dict[str, str]
 TokenFor = Callable[..., Headers]
@@ -109,24 +106,7 @@ def ids(client: TestClient, path: str, headers: Headers | None = None) -> list[s
 @pytest.fixture
 def live_api(app: FastAPI) -> Iterator[str]:
     """The app served by uvicorn on a free 127.0.0.1 port, for real client libraries."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    yield from serve(app, port)
-
-
-def serve(app: FastAPI, port: int) -> Iterator[str]:
-    """Serve the app with uvicorn on 127.0.0.1:port until the generator is closed."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve(app)
 
 
 @pytest.fixture

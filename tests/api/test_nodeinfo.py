@@ -18,8 +18,9 @@ from parvis.app import create_app
 from parvis.config import Settings
 from parvis.runtime import Runtime
 from parvis.storage.base import utcnow
-from tests.api.conftest import TokenFor, post_status, serve
+from tests.api.conftest import TokenFor, post_status
 from tests.conftest import MakeUser
+from tests.servers import serve
 
 SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/"
 

@@ -16,8 +16,9 @@ from websockets.sync.client import connect
 
 from parvis.app import create_app
 from parvis.config import Settings
-from tests.api.conftest import TokenFor, post_status, serve
+from tests.api.conftest import TokenFor, post_status
 from tests.api.test_streaming import next_event, ws_url
+from tests.servers import serve
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
 

@@ -19,7 +19,8 @@ from websockets.sync.client import ClientConnection, connect
 from parvis.app import create_app
 from parvis.config import Settings
 from parvis.moderation.models import Action
-from tests.api.conftest import DecideOn, Headers, TokenFor, my_id, post_status, serve
+from tests.api.conftest import DecideOn, Headers, TokenFor, my_id, post_status
+from tests.servers import serve
 
 
 @pytest.fixture

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from parvis.accounts.models import Role, User
@@ -22,6 +18,7 @@ from parvis.social import posts
 from parvis.social.posts import PostDraft
 from tests.conftest import MakeUser
 from tests.moderation.conftest import HARASSMENT
+from tests.servers import serve
 
 Decide = Callable[..., Decision]
 
@@ -65,23 +62,6 @@ def decide_post(runtime: Runtime, make_user: MakeUser, moderator: User) -> Decid
 def public_key(settings: Settings) -> bytes:
     """The instance's published key."""
     return keys.public_key_bytes(keys.signing_key(settings))
-
-
-def serve(app: FastAPI) -> Iterator[str]:
-    """Serve `app` with uvicorn on a free 127.0.0.1 port for the duration of a test."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture

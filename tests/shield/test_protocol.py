@@ -5,12 +5,10 @@ large-body requests are untouched."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -18,6 +16,7 @@ from starlette.routing import Route
 
 from parvis.shield import protocol
 from parvis.shield.protocol import HeadLimits
+from tests.servers import free_port, serve
 
 
 async def echo(request: Request) -> PlainTextResponse:
@@ -29,21 +28,9 @@ async def echo(request: Request) -> PlainTextResponse:
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
     monkeypatch.setattr(protocol, "head_limits", lambda: HeadLimits(timeout=0.5, max_bytes=2048))
     app = Starlette(routes=[Route("/", echo, methods=["GET", "POST"])])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, http=protocol.PROTOCOL_PATH, log_level="error"
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield "127.0.0.1", port
-    running.should_exit = True
-    thread.join(timeout=10)
+    port = free_port()
+    for _base in serve(app, port, http=protocol.PROTOCOL_PATH, log_level="error"):
+        yield "127.0.0.1", port
 
 
 def _read_all(sock: socket.socket, timeout: float = 3.0) -> bytes:

@@ -4,13 +4,9 @@ batches accepted and recorded, retries on 429/5xx, and no statement ever sent tw
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -20,6 +16,7 @@ from parvis.storage.base import utcnow
 from parvis.transparency.models import DsaSubmission
 from parvis.transparency.period import Period
 from parvis.transparency.submit import SubmissionError, TransparencyClient, submit
+from tests.servers import serve
 from tests.transparency.conftest import World
 from tests.transparency.stub_tdb import TOKEN, StubState, create_stub
 
@@ -30,20 +27,8 @@ runner = CliRunner()
 def stub() -> Iterator[tuple[str, StubState]]:
     """The stub API served on a free loopback port."""
     state = StubState()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_stub(state), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", state
-    server.should_exit = True
-    thread.join(timeout=10)
+    for base in serve(create_stub(state), lifespan="auto"):
+        yield base, state
 
 
 @pytest.fixture
