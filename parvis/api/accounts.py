@@ -178,7 +178,7 @@ def account_statuses(
             include_reblogs=not exclude_reblogs,
             only_media=only_media,
         )
-        return status_page(request, session, viewer, rows, runtime.settings)
+        return status_page(request, session, viewer, rows, runtime.settings, page.limit)
 
 
 def _account_page(request: Request, body: list[entities.Account], users: list[User]) -> Response:

@@ -92,7 +92,7 @@ def list_notifications(
         )
         body = notification_entities(session, runtime, viewer, rows)
     response = JSONResponse(body)
-    link_header(request, response, rows)
+    link_header(request, response, rows, page.limit)
     return response
 
 

@@ -93,8 +93,12 @@ async def max_id_param(
     return _as_id(max_id)
 
 
-def link_header(request: Request, response: Response, items: Sequence[HasId]) -> None:
-    """Add `Link: <...max_id=>; rel="next", <...min_id=>; rel="prev"` for a non-empty page."""
+def link_header(
+    request: Request, response: Response, items: Sequence[HasId], limit: int | None = None
+) -> None:
+    """Add `Link: <...max_id=>; rel="next", <...min_id=>; rel="prev"` for a non-empty page. As
+    Mastodon does, "next" is left out when the page holds fewer than `limit` items (there is
+    nothing older), so clients such as Mastodon.py stop paging (`fetch_next` gives None)."""
     if not items:
         return
     url = request.url
@@ -103,5 +107,8 @@ def link_header(request: Request, response: Response, items: Sequence[HasId]) ->
         (name, value) for name, value in request.query_params.multi_items() if name not in _CURSORS
     ]
     newer = urlencode([*kept, ("min_id", str(items[0].id))])
-    older = urlencode([*kept, ("max_id", str(items[-1].id))])
-    response.headers["Link"] = f'<{base}?{older}>; rel="next", <{base}?{newer}>; rel="prev"'
+    links = [f'<{base}?{newer}>; rel="prev"']
+    if limit is None or len(items) >= limit:
+        older = urlencode([*kept, ("max_id", str(items[-1].id))])
+        links.insert(0, f'<{base}?{older}>; rel="next"')
+    response.headers["Link"] = ", ".join(links)

@@ -60,7 +60,7 @@ def articles(
     with runtime.db.session() as session:
         viewer = viewer_for(session, who)
         rows = feeds.articles(session, viewer, page)
-        return status_page(request, session, viewer, rows, runtime.settings)
+        return status_page(request, session, viewer, rows, runtime.settings, page.limit)
 
 
 @router.post("/articles")

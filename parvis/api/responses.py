@@ -26,11 +26,16 @@ class FastJSONResponse(JSONResponse):
 
 
 def status_page(
-    request: Request, db: Reader, viewer: Viewer, rows: Sequence[AnyPost], settings: Settings
+    request: Request,
+    db: Reader,
+    viewer: Viewer,
+    rows: Sequence[AnyPost],
+    settings: Settings,
+    limit: int | None = None,
 ) -> Response:
     """Statuses as the viewer sees them, with Mastodon's `Link` pagination header."""
     accounts: dict[int, entities.Account] = {}
     body = [entities.status(view, settings, accounts) for view in build_views(db, viewer, rows)]
     response = FastJSONResponse(body)
-    link_header(request, response, rows)
+    link_header(request, response, rows, limit)
     return response

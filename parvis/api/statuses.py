@@ -298,7 +298,7 @@ def bookmarks(
     with runtime.db.session() as session:
         viewer = _viewer(session, who)
         rows = feeds.bookmarks(session, viewer, page)
-        return status_page(request, session, viewer, rows, runtime.settings)
+        return status_page(request, session, viewer, rows, runtime.settings, page.limit)
 
 
 def _engaged(
@@ -320,7 +320,7 @@ def _engaged(
             entities.account(u, runtime.settings) for u in users if viewer.can_see_account(u.id)
         ]
     response = JSONResponse(body)
-    link_header(request, response, users)
+    link_header(request, response, users, limit)
     return response
 
 

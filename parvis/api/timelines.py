@@ -34,7 +34,8 @@ async def _page(request: Request, user_id: int | None, page: PageQuery, feed: Fe
     def work() -> Response:
         with runtime.db.read() as db:
             viewer = load_viewer(db, user_id)
-            return status_page(request, db, viewer, feed(db, viewer, page), runtime.settings)
+            rows = feed(db, viewer, page)
+            return status_page(request, db, viewer, rows, runtime.settings, page.limit)
 
     return await runtime.read(work)
 

@@ -47,3 +47,15 @@ def test_ids_beyond_any_database_integer_name_nothing(
         assert "2147483647" in response.json()["error"]
     assert client.get(f"/api/v1/statuses/{too_big}", headers=ana).status_code == 404
     assert client.get(f"/api/v1/accounts/{too_big}", headers=ana).status_code == 404
+
+
+def test_a_short_page_has_no_next_link(client: TestClient, token_for: TokenFor) -> None:
+    """As on Mastodon: fewer results than asked for means nothing older, so no rel="next"."""
+    ana = token_for("ana")
+    made = [post_status(client, ana, f"#short number {n}")["id"] for n in range(3)]
+    full = client.get("/api/v1/timelines/tag/short?limit=2").headers["link"]
+    assert 'rel="next"' in full
+    assert 'rel="prev"' in full
+    short = client.get(f"/api/v1/timelines/tag/short?limit=2&max_id={made[1]}").headers["link"]
+    assert 'rel="next"' not in short
+    assert f"min_id={made[0]}" in short
