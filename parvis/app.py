@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from parvis import __version__
 from parvis.config import Settings, load_settings
 from parvis.errors import ParvisError, RateLimited
+from parvis.mail import outbox
 from parvis.moderation import expiry, linkcheck, publication
 from parvis.routing import skip_routers_by_prefix
 from parvis.runtime import Runtime
@@ -113,8 +114,10 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         )
         # Temporary restrictions end by themselves, each end recorded as a decision.
         expirer = asyncio.create_task(expiry.run_forever(runtime.db, runtime.services))
+        # E-mails queued by committed transactions go out (mail.outbox).
+        mailer = asyncio.create_task(outbox.run_forever(runtime.db, settings))
         yield
-        for task in (checker, expirer):
+        for task in (checker, expirer, mailer):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

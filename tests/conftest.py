@@ -22,9 +22,11 @@ from parvis.accounts import services as accounts
 from parvis.accounts.models import Role, User
 from parvis.app import create_app
 from parvis.config import Settings
+from parvis.mail import outbox
 from parvis.moderation import screening
 from parvis.runtime import Runtime
 from parvis.storage import migrate
+from parvis.storage.database import Database
 from parvis.storage.registry import metadata
 from tests.sites import site  # noqa: F401 - a fixture shared by link-checker tests
 
@@ -143,7 +145,13 @@ def make_user(runtime: Runtime) -> MakeUser:
 
 
 def outbox_messages(settings: Settings) -> list[str]:
-    """Every e-mail written to the outbox, oldest first: headers and decoded body as text."""
+    """Every e-mail written to the outbox, oldest first: headers and decoded body as text.
+    Delivers what is queued first, as the server's outbox loop would."""
+    database = Database(settings)
+    try:
+        outbox.deliver_all(database, settings)
+    finally:
+        database.dispose()
     folder = settings.outbox_dir
     if not folder.exists():
         return []

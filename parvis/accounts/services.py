@@ -137,6 +137,7 @@ def send_verification(session: Session, services: Services, user: User) -> None:
     raw = _issue_email_token(session, user, VERIFY, timedelta(hours=settings.verification_hours))
     link = f"{settings.base_url}/verify-email?token={raw}"
     services.mailer.send(
+        session,
         user.email,
         f"Confirm your e-mail address for {settings.instance_name}",
         f"Hello {user.username},\n\nConfirm your address by opening this link within "
@@ -276,6 +277,7 @@ def request_password_reset(session: Session, services: Services, email: str) -> 
     )
     link = f"{settings.base_url}/reset-password?token={raw}"
     services.mailer.send(
+        session,
         user.email,
         f"Reset your {settings.instance_name} password",
         f"Hello {user.username},\n\nSomeone asked to reset your password. To choose a new one, "

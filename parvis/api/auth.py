@@ -128,7 +128,7 @@ async def optional_caller(request: Request) -> Caller | None:
     user_id, app_id, scopes, _revoked, role = found[0]
 
     def load_user(member_id: int) -> User | None:
-        with runtime.db.session() as session:
+        with runtime.db.session(read_only=True) as session:
             return session.get(User, member_id)
 
     return Caller(

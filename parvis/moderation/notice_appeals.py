@@ -104,6 +104,7 @@ def decide(
     audit_log.record_appeal(session, appeal)
     if notice.notifier_email:
         services.mailer.send(
+            session,
             notice.notifier_email,
             f"Outcome of your appeal about notice #{notice.id}",
             f"Hello {notice.notifier_name or 'there'},\n\n"

@@ -167,6 +167,7 @@ def submit_notice(
     session.flush()
     if email:
         services.mailer.send(
+            session,
             email,
             f"We received your notice #{notice.id}",
             f"Hello {name or 'there'},\n\nWe received your notice #{notice.id} about\n"
@@ -225,6 +226,7 @@ def resolve_notice(
             NoticeState.UNFOUNDED: "We found it manifestly unfounded.",
         }[outcome]
         services.mailer.send(
+            session,
             notice.notifier_email,
             f"Outcome of your notice #{notice.id}",
             f"Hello {notice.notifier_name or 'there'},\n\n{what}\n\nReasons: {notice.outcome_text}"

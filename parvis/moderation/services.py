@@ -124,6 +124,7 @@ def deliver(session: Session, services: Services, decision: Decision) -> None:
     session.add(notification)
     events.emit(session, EventKind.NOTIFICATION_CREATED, notification)  # streamed once committed
     services.mailer.send(
+        session,
         member.email,
         f"Moderation decision {decision.id} on {services.settings.instance_name}",
         statement_email(session, services, decision, member),

@@ -46,7 +46,14 @@ def make_engine(settings: Settings) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE: a unit of work takes the write lock when it starts, waiting for it up to
+            # busy_timeout. A deferred one that read first and then wrote failed at once
+            # ("database is locked") whenever another writer had committed in between; two
+            # members posting at the same moment was enough. Read-only units of work
+            # (`Database.session(read_only=True)`, `Database.read()`) take a snapshot and no lock,
+            # so they never wait for writers, and may run inside a writing one.
+            read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -70,6 +77,9 @@ def _sqlite_snapshot(reader: ReadConnection) -> Iterator[ReadConnection]:
         reader.dbapi.execute("ROLLBACK")
 
 
+READ_ONLY_OPTION = "parvis_read_only"
+
+
 class Database:
     """Owns the engine and hands out sessions (units of work)."""
 
@@ -79,14 +89,19 @@ class Database:
         self.dialect = self.engine.dialect.name
         self.url = str(self.engine.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+        )
         self._local = threading.local()
         self._readers: list[Any] = []
         self._readers_lock = threading.Lock()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commits when the block ends normally, rolls back on error."""
-        session = self._sessions()
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A unit of work: commits when the block ends normally, rolls back on error. On SQLite
+        it holds the write lock from its start (see `make_engine`) unless `read_only`: a
+        read-only one sees a snapshot, waits for nobody and must not write."""
+        session = (self._read_sessions if read_only else self._sessions)()
         try:
             yield session
             session.commit()

@@ -4,6 +4,7 @@ from parvis.accounts import models as accounts_models
 from parvis.api import models as api_models
 from parvis.audit import models as audit_models
 from parvis.live import models as live_models
+from parvis.mail import models as mail_models
 from parvis.moderation import models as moderation_models
 from parvis.social import models as social_models
 from parvis.storage.base import Base
@@ -15,6 +16,7 @@ __all__ = [
     "api_models",
     "audit_models",
     "live_models",
+    "mail_models",
     "moderation_models",
     "social_models",
     "transparency_models",

@@ -100,7 +100,7 @@ def load_page(request: Request) -> Page:
     page = Page(settings=runtime.settings)
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
-        with runtime.db.session() as session:
+        with runtime.db.session(read_only=True) as session:  # every page: takes no write lock
             resolved = accounts.resolve_web_session(session, raw)
             if resolved is not None:
                 page.web_session, page.user = resolved

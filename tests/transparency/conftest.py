@@ -34,7 +34,7 @@ class World:
 
     def rule(self, rule_id: str) -> RuleInfo:
         """A rule of the published rulebook, as decisions cite it."""
-        with self.runtime.db.session() as session:
+        with self.runtime.db.session(read_only=True) as session:
             row = publication.get_version(session)
             return publication.parsed(row).rule(rule_id).info(row.version)
 
