@@ -17,11 +17,11 @@ from parvis.config import Settings
 from parvis.moderation.models import DocumentRecord, FetchState, LinkFetch
 from parvis.moderation.signals.documents import extract_text, fingerprint
 from parvis.social.models import Attachment, Post
+from parvis.storage.hot import HotSQL
 
-_ANY_DOCUMENT = (
-    select(Attachment.id)
-    .where(Attachment.post_id == bindparam("post"), Attachment.kind == "document")
-    .limit(1)
+# Hand-written (`storage.hot`): asked for every new post.
+_ANY_DOCUMENT = HotSQL(
+    "SELECT 1 FROM attachments WHERE post_id = :post AND kind = 'document' LIMIT 1"
 )
 _DOCUMENTS_OF_POST = select(Attachment).where(
     Attachment.post_id == bindparam("post"), Attachment.kind == "document"
@@ -64,7 +64,7 @@ def attached(session: Session, settings: Settings, post: Post) -> list[FoundDocu
     """The post's attached PDFs, read (once per content) from the media folder."""
     found: list[FoundDocument] = []
     # Most posts attach no document: a Core existence check first, ORM rows only when needed.
-    if session.connection().execute(_ANY_DOCUMENT, {"post": post.id}).first() is None:
+    if not _ANY_DOCUMENT.rows(session, {"post": post.id}):
         return found
     for attachment in session.scalars(_DOCUMENTS_OF_POST, {"post": post.id}):
         row = session.get(DocumentRecord, attachment.sha256)

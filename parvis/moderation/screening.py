@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parvis.accounts.services import Services
@@ -25,9 +25,6 @@ from parvis.moderation.models import (
     Automation,
     Decision,
     DecisionState,
-    ListEntry,
-    ListEntryRemoval,
-    RulebookVersion,
     Source,
     SubjectType,
 )
@@ -38,17 +35,13 @@ from parvis.moderation.signals.documents import near_duplicate
 from parvis.moderation.signals.types import Signal
 from parvis.social.models import Post
 from parvis.storage.base import utcnow
+from parvis.storage.hot import HotSQL, utc
 
 # Built once: screening runs on every post, and building a statement costs more than running it.
-_RECENT_BY_AUTHOR = (
-    select(Post.created_at, Post.body_source)
-    .where(
-        Post.author_id == bindparam("author"),
-        Post.id != bindparam("post"),
-        Post.created_at >= bindparam("since"),
-    )
-    .order_by(Post.id.desc())
-    .limit(200)
+# Hand-written (`storage.hot`): these run for every new post.
+_RECENT_BY_AUTHOR = HotSQL(
+    "SELECT created_at, body_source FROM posts WHERE author_id = :author AND id <> :post"
+    " AND created_at >= :since ORDER BY id DESC LIMIT 200"
 )
 PROPOSED_ON = {"listed_url", "listed_domain", "listed_document", "watched_words"}
 
@@ -94,14 +87,8 @@ def _flood_signals(session: Session, rulebook: Rulebook, post: Post) -> list[Sig
     if rule is None:
         return []
     now = post.created_at or utcnow()
-    # Core rows through the connection: this runs for every new post.
-    recent = (
-        session.connection()
-        .execute(
-            _RECENT_BY_AUTHOR,
-            {"author": post.author_id, "post": post.id, "since": now - timedelta(hours=1)},
-        )
-        .all()
+    recent = _RECENT_BY_AUTHOR.rows(
+        session, {"author": post.author_id, "post": post.id, "since": now - timedelta(hours=1)}
     )
     thresholds = flood.FloodThresholds(
         posts_per_minute=rule.threshold("posts_per_minute", flood.DEFAULT_POSTS_PER_MINUTE),
@@ -109,14 +96,12 @@ def _flood_signals(session: Session, rulebook: Rulebook, post: Post) -> list[Sig
             "duplicates_per_hour", flood.DEFAULT_DUPLICATES_PER_HOUR
         ),
     )
-    return flood.detect([(at, text) for at, text in recent], now, post.body_source, thresholds)
+    return flood.detect([(utc(at), text) for at, text in recent], now, post.body_source, thresholds)
 
 
-_STATE = select(
-    select(func.max(RulebookVersion.version)).scalar_subquery(),
-    select(func.count(ListEntry.id)).scalar_subquery(),
-    select(func.max(ListEntry.id)).scalar_subquery(),
-    select(func.count(ListEntryRemoval.id)).scalar_subquery(),
+_STATE = HotSQL(
+    "SELECT (SELECT max(version) FROM rulebook_versions), (SELECT count(id) FROM list_entries),"
+    " (SELECT max(id) FROM list_entries), (SELECT count(id) FROM list_entry_removals)"
 )
 _MAX_CACHED_STATES = 64
 _states: dict[tuple[str, int, int, int, int], tuple[Rulebook, lists.Snapshot]] = {}
@@ -127,7 +112,7 @@ def moderation_state(session: Session) -> tuple[int, Rulebook, lists.Snapshot] |
     only when they changed: a new version, an entry added (count and highest id grow) or removed
     (every removal is recorded, so the removal count grows even when SQLite reuses the highest
     id for the next entry). None before the first rulebook is published."""
-    version, count, highest, removals = session.connection().execute(_STATE).one()
+    version, count, highest, removals = _STATE.rows(session, {})[0]
     if version is None:
         return None
     url = str(session.get_bind().engine.url)
