@@ -3,12 +3,14 @@ few digits skip the number-based detectors entirely (most posts have none)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 from parvis.moderation.signals import addresses, contact, identifiers, links, payments
 from parvis.moderation.signals.types import Signal
 
 MIN_DIGITS_FOR_NUMBERS = 7
+_DIGIT = re.compile(r"\d")
 
 
 def detect(
@@ -16,7 +18,7 @@ def detect(
 ) -> list[Signal]:
     """All inline signals in `text`, ordered by position (deterministic for a given input)."""
     found: list[Signal] = []
-    digits = sum(ch.isdigit() for ch in text)
+    digits = len(_DIGIT.findall(text))  # C speed: a generator over every character was 10 %
     if "@" in text:
         found += contact.emails(text)
     if "://" in text:
