@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -16,8 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from parvis import __version__
+from parvis.background import Background
 from parvis.config import Settings, load_settings
 from parvis.errors import ParvisError, RateLimited
+from parvis.live import tasks as live_tasks
 from parvis.mail import outbox
 from parvis.moderation import expiry, linkcheck, publication
 from parvis.routing import skip_routers_by_prefix
@@ -107,21 +108,25 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         # freezing it keeps the garbage collector from re-scanning it in request-time pauses,
         # which were most of the slowest 1 % of requests.
         gc.freeze()
-        checker = (
-            asyncio.create_task(linkcheck.run_forever(runtime.db, runtime.services))
-            if settings.link_check_enabled
-            else None
-        )
-        # Temporary restrictions end by themselves, each end recorded as a decision.
-        expirer = asyncio.create_task(expiry.run_forever(runtime.db, runtime.services))
+        loops = Background()
         # E-mails queued by committed transactions go out (mail.outbox).
-        mailer = asyncio.create_task(outbox.run_forever(runtime.db, settings))
+        loops.start("mail", partial(outbox.deliver_pending, runtime.db, settings), 0.5)
+        # Temporary restrictions end by themselves, each end recorded as a decision.
+        loops.start("expiry", partial(expiry.expire, runtime.db, runtime.services), 60.0)
+        # Followers are reminded when a scheduled live room's start comes.
+        loops.start(
+            "live reminders",
+            partial(live_tasks.send_due, runtime),
+            settings.live_reminder_interval_seconds,
+        )
+        if settings.link_check_enabled:
+
+            async def check_links() -> int:
+                return await linkcheck.check_pending(runtime.db, runtime.services)
+
+            loops.start("link checker", check_links, settings.link_check_interval_seconds)
         yield
-        for task in (checker, expirer, mailer):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await loops.stop()
         runtime.db.dispose()
 
     app = FastAPI(

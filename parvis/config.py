@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     # other than uvicorn) before frames are dropped for them, and how long a stalled listener is
     # kept; writing frames straight to uvicorn's transports (much cheaper than ASGI sends);
     # the Redis key/channel prefix for fan-out across processes (used when redis_url is set).
-    live_admissions_per_second: float = Field(default=1000.0, gt=0)
+    live_admissions_per_second: float = Field(default=2000.0, gt=0)
     live_admission_burst: int = Field(default=100, ge=1)
     live_flush_ms: int = Field(default=40, ge=1, le=1000)
     live_max_writes_per_second: float = Field(default=100_000.0, gt=0)

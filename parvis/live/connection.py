@@ -5,7 +5,12 @@ messages are JSON commands: `hand` {raised}, `react` {reaction}, `chat` {text},
 `manage` {action: speaker|cohost|listener|mute|unmute|remove|block, user_id}, `end`.
 Server → client: JSON `waiting` {position, expected_wait_s} until admitted, `welcome`, then
 events (`chat`, `reaction`, `hand`, `stage`, `count`, `ended`, `removed`, `error`) and binary
-audio records (see `relay`).
+audio records (see `relay`). An `error` refusing a chat line or hand toggle sent too often
+(see `quota`) also carries `code: "rate_limited"` and `retry_after_s`.
+
+Under uvicorn, what the server says to one client (waiting, welcome, inits, errors) is written
+as ready-made frames straight to the connection's transport, like the relay's audio: an ASGI
+send goes through the whole middleware chain, which a join storm pays thousands of times.
 """
 
 from __future__ import annotations
@@ -26,7 +31,17 @@ from parvis.errors import Conflict, InvalidInput, ParvisError
 from parvis.live import chat, rooms
 from parvis.live.hub import Hub, RoomInfo
 from parvis.live.models import RoomRole, RoomState
-from parvis.live.relay import INIT, MEDIA, AsgiSink, Record, Sink, TransportSink
+from parvis.live.relay import (
+    INIT,
+    MEDIA,
+    OPCODE_BINARY,
+    OPCODE_TEXT,
+    AsgiSink,
+    Record,
+    Sink,
+    TransportSink,
+    websocket_frame,
+)
 from parvis.live.rooms import Standing
 from parvis.live.transport import current_transport
 from parvis.live.webm import WebmError, WebmSplitter
@@ -68,6 +83,8 @@ class Connection:
         self._reactions: list[float] = []
         self._closing = False
         self._tasks: set[asyncio.Task[None]] = set()
+        # Under uvicorn (and unless turned off), the transport written to directly.
+        self.transport = current_transport() if hub.settings.live_direct_writes else None
 
     async def _db(self, work: Callable[[Any], T]) -> T:
         def run() -> T:
@@ -79,8 +96,24 @@ class Connection:
 
     async def send(self, event: dict[str, Any]) -> None:
         """Send one JSON message to this client only."""
-        if self.websocket.application_state == WebSocketState.CONNECTED:
-            await self.websocket.send_text(orjson.dumps(event).decode())
+        if self.websocket.application_state != WebSocketState.CONNECTED:
+            return
+        payload = orjson.dumps(event)
+        if self.transport is not None:
+            if self.transport.is_closing():
+                raise WebSocketDisconnect(1006)
+            self.transport.write(websocket_frame(OPCODE_TEXT, payload))
+        else:
+            await self.websocket.send_text(payload.decode())
+
+    async def send_bytes(self, data: bytes) -> None:
+        """Send one binary message to this client only."""
+        if self.transport is not None:
+            if self.transport.is_closing():
+                raise WebSocketDisconnect(1006)
+            self.transport.write(websocket_frame(OPCODE_BINARY, data))
+        else:
+            await self.websocket.send_bytes(data)
 
     async def wait_in_line(self) -> None:
         """Queue behind earlier joiners, telling the client where it stands."""
@@ -151,7 +184,7 @@ class Connection:
         await self.send(welcome)
         inits = relay.init_message()
         if inits:
-            await self.websocket.send_bytes(inits)
+            await self.send_bytes(inits)
         self.sink = self._make_sink()
         relay.add(self.sink)
         self.hub.attach(self)
@@ -164,8 +197,8 @@ class Connection:
 
     def _make_sink(self) -> Sink:
         settings = self.hub.settings
-        transport = current_transport()
-        if settings.live_direct_writes and transport is not None:
+        transport = self.transport
+        if transport is not None:
             sock = transport.get_extra_info("socket")
             if sock is not None:
                 with contextlib.suppress(OSError):
@@ -244,6 +277,8 @@ class Connection:
             )
         elif kind == "hand":
             raised = bool(command.get("raised", True))
+            if not await self._allowed("hand"):
+                return
 
             def hand(session: Any) -> list[dict[str, Any]]:
                 me = session.get_one(User, user_id)
@@ -254,6 +289,8 @@ class Connection:
             self.hub.event(self.room_id, {"type": "hand", "hands": await self._db(hand)})
         elif kind == "chat":
             text = str(command.get("text", ""))
+            if not await self._allowed("chat"):
+                return
 
             def post(session: Any) -> dict[str, Any]:
                 me = session.get_one(User, user_id)
@@ -269,10 +306,19 @@ class Connection:
                 rooms.end_room(session, session.get_one(User, user_id), self.room_id)
 
             await self._db(end)
-            self.hub.forget_room(self.room_id)
             self.hub.event(self.room_id, {"type": "ended", "decision_id": None})
         else:
             await self.send({"type": "error", "message": f"Unknown command {kind!r}."})
+
+    async def _allowed(self, action: str) -> bool:
+        """Count a chat line or hand toggle against the account's limit; when over it, tell
+        the client how long to wait and return False."""
+        assert self.user_id is not None
+        wait = await self.hub.quota.wait_needed(action, self.user_id)
+        if wait is None:
+            return True
+        await self.send(self.hub.quota.refusal(action, wait))
+        return False
 
     async def _manage(self, action: str, target_id: int) -> None:
         assert self.user_id is not None

@@ -22,6 +22,7 @@ log = logging.getLogger("parvis.live")
 AUDIO = b"A"
 EVENT = b"E"
 INIT_TTL_SECONDS = 12 * 3600
+MAX_BATCH = 256  # messages per pipelined round trip to Redis
 
 
 class RedisBus:
@@ -78,16 +79,24 @@ class RedisBus:
         self._outbox.put_nowait(("forget", f"{self.channel(room_id)}:inits", str(stream), b""))
 
     async def _publish(self) -> None:
+        # Everything queued goes in one pipelined round trip: with one command per round trip,
+        # a process whose event loop is busy (a join storm) publishes fewer messages a second
+        # than a speaker sends, and the other processes' listeners fall seconds behind.
         while True:
-            operation, key, name, data = await self._outbox.get()
+            batch = [await self._outbox.get()]
+            while len(batch) < MAX_BATCH and not self._outbox.empty():
+                batch.append(self._outbox.get_nowait())
             try:
-                if operation == "pub":
-                    await self.redis.publish(key, data)
-                elif operation == "init":
-                    await self.redis.hset(key, name, data)
-                    await self.redis.expire(key, INIT_TTL_SECONDS)
-                else:
-                    await self.redis.hdel(key, name)
+                pipe = self.redis.pipeline(transaction=False)
+                for operation, key, name, data in batch:
+                    if operation == "pub":
+                        pipe.publish(key, data)
+                    elif operation == "init":
+                        pipe.hset(key, name, data)
+                        pipe.expire(key, INIT_TTL_SECONDS)
+                    else:
+                        pipe.hdel(key, name)
+                await pipe.execute()
             except Exception:
                 log.exception("live: publishing to Redis failed")
 
@@ -95,24 +104,24 @@ class RedisBus:
         prefix = f"{self.prefix}room:".encode()
         while True:
             try:
-                message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                # `listen` parses every message already received before waiting again.
+                async for message in self.pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    channel: bytes = message["channel"]
+                    data: bytes = message["data"]
+                    if not channel.startswith(prefix) or data[:16] == self.origin:
+                        continue
+                    try:
+                        room_id = int(channel[len(prefix) :])
+                    except ValueError:
+                        continue
+                    self.deliver(room_id, data[16:17], data[17:])
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("live: reading from Redis failed")
-                await asyncio.sleep(1.0)
-                continue
-            if message is None or message.get("type") != "message":
-                continue
-            channel: bytes = message["channel"]
-            data: bytes = message["data"]
-            if not channel.startswith(prefix) or data[:16] == self.origin:
-                continue
-            try:
-                room_id = int(channel[len(prefix) :])
-            except ValueError:
-                continue
-            self.deliver(room_id, data[16:17], data[17:])
+            await asyncio.sleep(1.0)
 
     async def close(self) -> None:
         """Stop the tasks and close the connections."""

@@ -5,7 +5,9 @@ room's clients must hear goes through `event` (JSON for every connection in ever
 `audio` (records for every listener); both deliver locally at once and publish to Redis when
 it is configured. Every `SYNC_SECONDS` the hub re-reads the rooms it serves, so a room ended
 or a speaker removed by a moderator's decision — taken in any process, or from the moderation
-desk — reaches the connections here.
+desk — reaches the connections here. The hub also holds the per-account limits on chat and
+hands (`quota`), the recordings of the speakers connected here (`recording`), and the guard
+that keeps full garbage collections out of join storms (`heap`).
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ import orjson
 from sqlalchemy import select
 
 from parvis.config import Settings
-from parvis.live import metrics
+from parvis.live import metrics, recording
 from parvis.live.admission import WaitingLine
 from parvis.live.fanout import AUDIO, EVENT, RedisBus
+from parvis.live.heap import HeapGuard
 from parvis.live.models import Room, RoomParticipant, RoomState
+from parvis.live.quota import Quota
 from parvis.live.relay import INIT, Record, RoomRelay, decode_records, encode_records
 from parvis.storage.base import utcnow
 from parvis.storage.database import Database
@@ -38,7 +42,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("parvis.live")
 SYNC_SECONDS = 2.0
-SNAPSHOT_SECONDS = 1.0
+SNAPSHOT_SECONDS = 10.0
+# Fewer joins than this between two syncs, and nobody waiting: a quiet moment (see `heap`).
+QUIET_JOINS = 50
 # Events every client sees; the others only steer the processes holding a member's sockets.
 CLIENT_EVENTS = frozenset({"chat", "reaction", "hand", "stage", "ended", "count", "removed"})
 
@@ -51,6 +57,7 @@ class RoomInfo:
     host_id: int
     state: str
     title: str
+    recording: bool = False
 
 
 class Hub:
@@ -76,6 +83,11 @@ class Hub:
         self._last_sync: datetime = utcnow()
         self._counts: dict[int, int] = {}
         self._snapshots: dict[int, tuple[float, dict[str, Any]]] = {}
+        self.heap = HeapGuard()
+        self.quota = Quota(settings)
+        self.recorder = recording.Recorder(settings)
+        self._joins_since_sync = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Connect to Redis and start the sync loop (once)."""
@@ -95,6 +107,7 @@ class Hub:
                 await self._sync_task
         for relay in self.relays.values():
             relay.close()
+        self.recorder.close()
         await self.line.close()
         if self.bus is not None:
             await self.bus.close()
@@ -109,7 +122,7 @@ class Hub:
                 room = session.get(Room, room_id)
                 if room is None:
                     return None
-                info = RoomInfo(room.id, room.host_id, room.state, room.title)
+                info = RoomInfo(room.id, room.host_id, room.state, room.title, room.recording)
             if info.state == RoomState.LIVE.value:
                 self.rooms[room_id] = info
         return info
@@ -120,8 +133,10 @@ class Hub:
         self._snapshots.pop(room_id, None)
 
     def snapshot(self, room_id: int) -> dict[str, Any] | None:
-        """The room's stage, hands and recent chat as last read, if under a second old: a join
-        storm reads them once a second, not once per joiner."""
+        """The room's stage, hands and recent chat as last read, if under `SNAPSHOT_SECONDS`
+        old: a join storm reads them once, not once per joiner. Any stage, hand or chat event
+        (from this process or another, through Redis) drops it, so it is never staler than
+        that; the age limit only bounds what a missed event could leave behind."""
         cached = self._snapshots.get(room_id)
         if cached is None or time.monotonic() - cached[0] > SNAPSHOT_SECONDS:
             return None
@@ -149,6 +164,8 @@ class Hub:
     def attach(self, connection: Connection) -> None:
         """Count a connection as present in its room."""
         self.connections[connection.room_id].add(connection)
+        self.heap.joined()
+        self._joins_since_sync += 1
         metrics.LISTENERS.labels(str(connection.room_id)).set(
             len(self.connections[connection.room_id])
         )
@@ -157,8 +174,9 @@ class Hub:
         """Forget a connection; a room with nobody left here is released."""
         room_id = connection.room_id
         present = self.connections.get(room_id)
-        if present is not None:
+        if present is not None and connection in present:
             present.discard(connection)
+            self.heap.departed()
             metrics.LISTENERS.labels(str(room_id)).set(len(present))
         relay = self.relays.get(room_id)
         if relay is not None and connection.sink is not None:
@@ -180,6 +198,9 @@ class Hub:
         relay = self.relays.get(room_id)
         if relay is not None:
             relay.publish(records)
+        info = self.rooms.get(room_id)
+        if info is not None and info.recording:
+            self.recorder.write(room_id, records)
         if self.bus is not None:
             self.bus.publish(room_id, AUDIO, encode_records(records))
             for record in records:
@@ -199,7 +220,11 @@ class Hub:
         if kind == AUDIO:
             relay = self.relays.get(room_id)
             if relay is not None:
-                relay.publish(decode_records(body))
+                records = decode_records(body)
+                now = time.time()
+                for record in records:
+                    metrics.BUS_DELAY.observe(max(0.0, now - record.received_at))
+                relay.publish(records)
         elif kind == EVENT:
             self._apply(room_id, orjson.loads(body), body)
 
@@ -210,15 +235,37 @@ class Hub:
         relay = self.relays.get(room_id)
         if relay is not None and kind in CLIENT_EVENTS:
             relay.event(payload, essential=kind == "ended")
-        if kind == "stream_end" and relay is not None:
-            relay.end_stream(int(event["stream"]))
+        if kind == "stream_end":
+            if relay is not None:
+                relay.end_stream(int(event["stream"]))
+            self.recorder.end_stream(room_id, int(event["stream"]))
         if kind == "ended":
+            info = self.rooms.get(room_id)
             self.forget_room(room_id)
+            if self.recorder.end_room(room_id) or (info is not None and info.recording):
+                self._spawn(self.publish_recording(room_id))
         if kind in ("stage", "kick", "ended"):
             for connection in list(self.connections.get(room_id, ())):
                 connection.on_event(event)
 
     # Sync with the database ----------------------------------------------------------------
+
+    async def publish_recording(self, room_id: int) -> None:
+        """Publish the room's finished recording parts (after it ended; see `recording`)."""
+
+        def work() -> None:
+            with self.db.session() as session:
+                recording.publish(session, self.settings, room_id)
+
+        try:
+            await self._run(work)
+        except Exception:
+            log.exception("live: publishing the recording of room %d failed", room_id)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _sync_forever(self) -> None:
         while True:
@@ -229,6 +276,9 @@ class Hub:
                 raise
             except Exception:
                 log.exception("live: room sync failed")
+            quiet = not len(self.line) and self._joins_since_sync < QUIET_JOINS
+            self._joins_since_sync = 0
+            self.heap.maybe_reclaim(quiet=quiet, serving=bool(self.connections))
 
     async def sync(self) -> None:
         """Apply room ends and removals written anywhere (moderation decisions included),

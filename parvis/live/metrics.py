@@ -1,5 +1,6 @@
 """Live-room metrics on prometheus-client's default registry (exposed with the others at
-/metrics): listeners, waiting line, frames in and out, frame delay and dropped frames."""
+/metrics): listeners, waiting line, frames in and out, frame delay and dropped frames, the
+heap guard, refused chat lines and hand toggles, and recorded bytes."""
 
 from __future__ import annotations
 
@@ -26,4 +27,33 @@ FRAME_DELAY = Histogram(
     "From a cluster's arrival at the relay of its speaker's process to the end of the write "
     "to the last listener of this process.",
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5),
+)
+HEAP_FREEZES = Counter(
+    "parvis_live_heap_freezes_total",
+    "Times the live hub moved long-lived objects out of the garbage collector's sight during "
+    "joins (see parvis.live.heap).",
+)
+HEAP_RECLAIMS = Counter(
+    "parvis_live_heap_reclaims_total",
+    "Times the live hub collected the garbage left by closed connections at a quiet moment.",
+)
+REFUSED_ACTIONS = Counter(
+    "parvis_live_refused_actions_total",
+    "Chat lines and hand toggles refused because the account sent too many.",
+    ["action"],
+)
+RECORDED_BYTES = Counter(
+    "parvis_live_recorded_bytes_total", "Audio bytes written to room recordings by this process."
+)
+BUS_DELAY = Histogram(
+    "parvis_live_bus_delay_seconds",
+    "From a cluster's arrival at the relay of its speaker's process to its arrival in this "
+    "process through Redis.",
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5),
+)
+FLUSH_LATENESS = Histogram(
+    "parvis_live_flush_lateness_seconds",
+    "How late the relay's flushes of a group of listeners ran (event-loop lag as fan-out sees "
+    "it: joins, garbage collection or a busy machine).",
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )

@@ -5,11 +5,7 @@ once (`Room.reminded_at`), so several workers doing it at once only repeat a che
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from parvis.live import rooms
 from parvis.runtime import Runtime
@@ -17,24 +13,7 @@ from parvis.runtime import Runtime
 log = logging.getLogger("parvis.live")
 
 
-async def remind_forever(runtime: Runtime) -> None:
-    """Send due reminders, then sleep, until cancelled."""
-    while True:
-        try:
-            with runtime.db.session() as session:
-                rooms.send_due_reminders(session)
-        except Exception:
-            log.exception("live: sending room reminders failed")
-        await asyncio.sleep(runtime.settings.live_reminder_interval_seconds)
-
-
-@asynccontextmanager
-async def reminders(runtime: Runtime) -> AsyncIterator[None]:
-    """Run `remind_forever` for the lifetime of the application."""
-    task = asyncio.create_task(remind_forever(runtime))
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def send_due(runtime: Runtime) -> None:
+    """One round: remind followers of the rooms whose start has come."""
+    with runtime.db.session() as session:
+        rooms.send_due_reminders(session)

@@ -12,7 +12,6 @@ sending and recording it: then it is sent again, since losing it would be worse)
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -91,16 +90,3 @@ def deliver_all(db: Database, settings: Settings) -> int:
     while sent := deliver_pending(db, settings):
         total += sent
     return total
-
-
-async def run_forever(db: Database, settings: Settings) -> None:
-    """The loop the server runs: deliver, then wait a moment."""
-    while True:
-        try:
-            while await asyncio.to_thread(deliver_pending, db, settings):
-                pass
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the loop must outlive a failed round; the error is logged
-            log.exception("e-mail delivery failed; the messages stay queued")
-        await asyncio.sleep(INTERVAL_SECONDS)

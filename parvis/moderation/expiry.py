@@ -8,7 +8,6 @@ tables the feeds filter on and what puts its end on record.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -28,15 +27,3 @@ def expire(db: Database, services: Services, now: datetime | None = None) -> lis
         for record in ended:
             deliver(session, services, record)
         return [record.id for record in ended]
-
-
-async def run_forever(db: Database, services: Services, interval: float = INTERVAL_SECONDS) -> None:
-    """The loop the server runs beside the link checker: expire, then wait `interval`."""
-    while True:
-        try:
-            await asyncio.to_thread(expire, db, services)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the loop must outlive one failed round; the error is logged
-            log.exception("expiring temporary restrictions failed")
-        await asyncio.sleep(interval)

@@ -227,18 +227,3 @@ async def check_pending(db: Database, services: Services, limit: int = 20) -> in
                 result = exc
             await asyncio.to_thread(store, fetch_id, result)
     return len(queued)
-
-
-async def run_forever(db: Database, services: Services) -> None:
-    """The background loop started with the server: check the queue every few seconds."""
-    interval = services.settings.link_check_interval_seconds
-    while True:
-        try:
-            handled = await check_pending(db, services)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the loop must outlive one bad page; the error is logged
-            log.exception("link check round failed")
-            handled = 0
-        if not handled:
-            await asyncio.sleep(interval)

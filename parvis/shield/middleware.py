@@ -177,7 +177,9 @@ class Shield:
             await self._refused(scope, send, route_class, "overload", 503, BUSY, _BUSY_HEADERS)
             return
 
-        verdict = await state.limits.check(route_class, client.key, identity)
+        verdict = await state.limits.check(
+            route_class, client.key, identity, headers=kind == "http"
+        )
         limit_headers = verdict.headers() if verdict is not None else []
         if verdict is not None and not verdict.allowed:
             await self._refused(

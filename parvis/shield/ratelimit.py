@@ -37,7 +37,9 @@ log = logging.getLogger("parvis.shield")
 # ones costs the server nothing. Valid ones never spend it: members behind one NAT or proxy are
 # all recognised however many they are (a valid answer is cached for 30 s anyway).
 CREDENTIAL_LOOKUPS = limits.parse("120/minute")
-REDIS_CONNECTIONS = 32  # per process
+# Per process. A live-room join storm checks a thousand handshakes a second while the event
+# loop is busy; 32 connections ran dry (the check then lets requests through, unlimited).
+REDIS_CONNECTIONS = 128
 DENIED_CACHE_SIZE = 100_000
 
 # Which settings hold each class's limits: (per address, per account). The challenge's own
@@ -175,14 +177,21 @@ class RateLimits:
         return self.table.get((route_class, "address"), []), f"addr:{address_key}", "address"
 
     async def check(
-        self, route_class: RouteClass, address_key: str, identity: Identity
+        self,
+        route_class: RouteClass,
+        address_key: str,
+        identity: Identity,
+        *,
+        headers: bool = True,
     ) -> Verdict | None:
-        """Count this request; None when no limit applies (or the counter store is down)."""
+        """Count this request; None when no limit applies (or the counter store is down).
+        Without `headers` (a WebSocket handshake, whose success carries none), an allowed
+        request costs one counter operation instead of two."""
         items, who, scope = self.applicable(route_class, address_key, identity)
         if not items:
             return None
         try:
-            return await self._hit(items, route_class.value, who, scope)
+            return await self._hit(items, route_class.value, who, scope, headers)
         except Exception:  # counters unavailable: serve rather than refuse everyone
             now = time.monotonic()
             if now - self._last_error_logged > 60:
@@ -212,7 +221,9 @@ class RateLimits:
         except Exception:  # counters unavailable: nothing to count
             return
 
-    async def _hit(self, items: list[RateLimitItem], kind: str, who: str, scope: str) -> Verdict:
+    async def _hit(
+        self, items: list[RateLimitItem], kind: str, who: str, scope: str, headers: bool
+    ) -> Verdict:
         # A counter already over its limit stays refused until its window frees up: answer
         # from memory without touching the store (a flood keeps hitting exhausted counters).
         denied = self._denied.get((kind, who))
@@ -222,10 +233,16 @@ class RateLimits:
         for item in items:
             if self._sync is not None:
                 allowed = self._sync.hit(item, kind, who)
-                stats = self._sync.get_window_stats(item, kind, who)
             else:
                 assert self._async is not None
                 allowed = await self._async.hit(item, kind, who)
+            if allowed and not headers:
+                reported = Verdict(True, item.amount, item.amount, time.time(), scope)
+                continue
+            if self._sync is not None:
+                stats = self._sync.get_window_stats(item, kind, who)
+            else:
+                assert self._async is not None
                 stats = await self._async.get_window_stats(item, kind, who)
             verdict = Verdict(allowed, item.amount, stats.remaining, stats.reset_time, scope)
             if not allowed:

@@ -34,7 +34,7 @@ def _wait(page: Any, expression: str, timeout: float = 20.0) -> None:
         page.wait_for_timeout(100)
 
 
-def test_host_speaks_and_a_listener_receives_playable_audio(
+def test_host_speaks_a_listener_receives_playable_audio_and_the_recording_plays_after(
     live_server: str, runtime: Runtime, make_user: MakeUser
 ) -> None:
     if not shutil.which(CHROMIUM):
@@ -45,7 +45,11 @@ def test_host_speaks_and_a_listener_receives_playable_audio(
     with runtime.db.session() as session:
         me = session.get_one(User, host.id)
         room_id = rooms.schedule_room(
-            session, me, title="The interview that starts on time", description="Live **now**."
+            session,
+            me,
+            title="The interview that starts on time",
+            description="Live **now**.",
+            recording=True,
         ).id
         cookie, _ = accounts.start_web_session(session, runtime.settings, me)
     url = f"{live_server}/live/rooms/{room_id}"
@@ -83,9 +87,26 @@ def test_host_speaks_and_a_listener_receives_playable_audio(
             _wait(speaker, "document.querySelector('#count').textContent.length > 0")
             speaker.screenshot(path=str(ARTIFACTS / "live-room-host.png"), full_page=True)
             listener.screenshot(path=str(ARTIFACTS / "live-room-listener.png"), full_page=True)
-            speaker.goto(f"{live_server}/live")
-            assert "The interview that starts on time" in speaker.inner_text("main")
-            speaker.screenshot(path=str(ARTIFACTS / "live-rooms.png"), full_page=True)
+            lister = speaker_context.new_page()
+            lister.goto(f"{live_server}/live")
+            assert "The interview that starts on time" in lister.inner_text("main")
+            lister.screenshot(path=str(ARTIFACTS / "live-rooms.png"), full_page=True)
+            lister.close()
+            # The host ends the room: what was said is published as audio on the room page.
+            speaker.click("form[action$='/end'] button")
+            deadline = time.monotonic() + 20
+            while "<audio controls" not in speaker.content():
+                assert time.monotonic() < deadline, "the recording was not published"
+                speaker.wait_for_timeout(500)
+                speaker.goto(url)
+            assert "Recording of the live room" in speaker.inner_text(".recordings")
+            _wait(
+                speaker,
+                "(() => { const a = document.querySelector('.recordings audio');"
+                " a.muted = true; a.play().catch(() => {});"
+                " return a.readyState >= 1 && a.currentTime > 0; })()",
+            )
+            speaker.screenshot(path=str(ARTIFACTS / "live-room-recording.png"), full_page=True)
             speaker.goto(f"{live_server}/live/new")
             offset = speaker.evaluate("document.querySelector('input[name=tz_offset]').value")
             assert offset == str(speaker.evaluate("new Date().getTimezoneOffset()"))

@@ -139,3 +139,27 @@ def test_audio_and_chat_cross_between_two_processes(
             late_heard = _records(late, 21)
         assert late_heard[0].kind == INIT
         assert [r.seq for r in late_heard[1:]] == list(range(22, 42))
+
+
+def test_chat_limits_count_per_account_across_processes(
+    two_servers: list[str], runtime: Runtime, make_user: MakeUser
+) -> None:
+    host = make_user("hostess")
+    with runtime.db.session() as session:
+        me = session.get_one(User, host.id)
+        room_id = rooms.schedule_room(session, me, title="Counted everywhere").id
+        cookie, _ = accounts.start_web_session(session, runtime.settings, me)
+    first, second = (url.replace("http", "ws") + f"/live/rooms/{room_id}/ws" for url in two_servers)
+    headers = {"Cookie": f"parvis_session={cookie}"}
+    with (
+        connect(first, additional_headers=headers) as a,
+        connect(second, additional_headers=headers) as b,
+    ):
+        _events_until(a, "welcome")
+        _events_until(b, "welcome")
+        for number in range(5):
+            a.send(json.dumps({"type": "chat", "text": f"line {number} via the first"}))
+            _events_until(a, "chat")
+        b.send(json.dumps({"type": "chat", "text": "one more via the second"}))
+        refusal, _ = _events_until(b, "error")
+        assert refusal["code"] == "rate_limited"

@@ -3,12 +3,10 @@ as a decision that supersedes the restriction, and tells the member."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import event, select
 
 from parvis.accounts.models import User
@@ -74,42 +72,6 @@ def test_a_demotion_for_a_day_ends_and_the_end_is_a_decision(
         )
         assert f"decided in decision {demotion.id} reached its end date" in record.facts
     assert "an earlier restriction was lifted" in outbox_messages(runtime.settings)[-1]
-
-
-def test_the_loop_expires_each_round_and_outlives_a_failed_one(
-    runtime: Runtime,
-    make_user: MakeUser,
-    post_by: Callable[[User, str], int],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    author = make_user("author")
-    post_id = post_by(author, "a heated post")
-    demotion = _demote_for_a_day(runtime, post_id)
-    with runtime.db.session() as session:
-        session.get_one(Decision, demotion.id).ends_at = utcnow() - timedelta(seconds=1)
-    rounds: list[str] = []
-    real = expiry.expire
-
-    def flaky(*args: object) -> list[int]:
-        rounds.append("round")
-        if len(rounds) == 1:
-            raise RuntimeError("the database went away for a moment")
-        return real(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(expiry, "expire", flaky)
-
-    async def run() -> None:
-        task = asyncio.create_task(expiry.run_forever(runtime.db, runtime.services, 0.01))
-        while len(rounds) < 3:
-            await asyncio.sleep(0.01)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(run())
-    with runtime.db.session() as session:
-        assert session.get_one(Decision, demotion.id).state == "expired"
-        assert session.scalars(select(Decision).where(Decision.action == "restore")).one()
 
 
 def test_two_workers_expiring_at_once_record_one_end(

@@ -71,3 +71,37 @@ def test_schedule_form_errors_and_permissions(
     )
     assert forbidden.status_code == 403
     assert client.get("/live/rooms/999999").status_code == 404
+
+
+def test_the_room_socket_is_routed_ahead_of_every_other_route(
+    client: TestClient, runtime: Runtime, make_user: MakeUser
+) -> None:
+    from parvis.web.live import SOCKET_PATH
+
+    first = client.app.router.routes[0]  # type: ignore[attr-defined]
+    assert getattr(first, "path", None) == SOCKET_PATH
+    host = make_user("hostess")
+    with runtime.db.session() as session:
+        room_id = rooms.schedule_room(session, session.get_one(User, host.id), title="Fast").id
+    with client.websocket_connect(f"/live/rooms/{room_id}/ws") as ws:
+        assert ws.receive_json()["type"] == "welcome"
+    # Not a number: not the fast route's, and FastAPI's answers as before.
+    assert client.get("/live/rooms/abc").status_code in (404, 422)
+
+
+def test_the_schedule_form_offers_a_recording_and_the_ended_room_says_what_became_of_it(
+    client: TestClient, runtime: Runtime, make_user: MakeUser
+) -> None:
+    make_user("hostess")
+    login(client, "hostess")
+    assert "Keep a recording" in client.get("/live/new").text
+    response = form_post(
+        client,
+        "/live/new",
+        {"title": "Recorded talk", "start_now": "yes", "recording": "yes"},
+        page="/live/new",
+    )
+    room_path = response.headers["location"]
+    assert "recorded" in client.get(room_path).text
+    assert form_post(client, f"{room_path}/end", page=room_path).status_code == 303
+    assert "Nobody spoke on stage, so there is no recording." in client.get(room_path).text

@@ -65,6 +65,12 @@
   };
   Player.prototype.close = function () { this.audio.remove(); };
 
+  function sameBytes(a, b) {
+    if (!a || a.length !== b.length) { return false; }
+    for (var i = 0; i < a.length; i++) { if (a[i] !== b[i]) { return false; } }
+    return true;
+  }
+
   function onRecords(data) {
     var view = new DataView(data);
     var pos = 0;
@@ -78,9 +84,13 @@
       if (stream === myId) { continue; }  // never play yourself back
       if (kind === 1) {
         stats.inits += 1;
+        // The same init again (a joiner can get it both at the welcome and from the relay's
+        // next flush): keep playing. A different one is a new stream: start a new player.
+        if (players[stream] && sameBytes(players[stream].init, payload)) { continue; }
         if (players[stream]) { players[stream].close(); }
         players[stream] = new Player(stream);
-        players[stream].push(payload.slice());
+        players[stream].init = payload.slice();
+        players[stream].push(players[stream].init);
       } else if (players[stream]) {
         stats.media += 1;
         players[stream].push(payload.slice());
