@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import phonenumbers
 
@@ -14,8 +15,9 @@ EMAIL_RE = re.compile(
 REGIONS = ("US", "FR", "DE", "GB")
 # Seven digits or more in one run, with the separators phone numbers are written with: without
 # one, libphonenumber (a pass over the text per region, most of the detectors' time) finds
-# nothing, so it is not asked.
-PHONE_LIKE = re.compile(r"\d(?:[\s().\-/]{0,3}\d){6,}")
+# nothing, so it is not asked. A run written in international form (after a "+") reads the same
+# in every region, so when every run is, one pass is enough.
+PHONE_LIKE = re.compile(r"(\+\s?)?\(?\d(?:[\s().\-/]{0,3}\d){6,}")
 
 
 def emails(text: str) -> list[Signal]:
@@ -26,12 +28,32 @@ def emails(text: str) -> list[Signal]:
     ]
 
 
-def phones(text: str) -> list[Signal]:
-    """Valid phone numbers (libphonenumber), trying international form and a few regions."""
+# Calendar dates (2026-07-15, 15/07/2026) are never phone numbers.
+DATE_RE = re.compile(r"\b(?:\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{4})\b")
+
+
+def _masked(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """The text with these spans and every date blanked out (same length: offsets hold)."""
+    spans = [*spans, *((m.start(), m.end()) for m in DATE_RE.finditer(text))]
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = "x" * (end - start)
+    return "".join(chars)
+
+
+def phones(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Signal]:
+    """Valid phone numbers (libphonenumber), trying international form and a few regions.
+    `taken` are spans other detectors already claimed (an identifier, a card, an IBAN): they
+    are not read again as phone numbers."""
     found: dict[tuple[int, int], Signal] = {}
-    if PHONE_LIKE.search(text) is None:
+    text = _masked(text, taken)
+    runs = list(PHONE_LIKE.finditer(text))
+    if not runs:
         return []
-    for region in REGIONS:
+    international_only = all(run.group(1) for run in runs)
+    for region in REGIONS[:1] if international_only else REGIONS:
         for match in phonenumbers.PhoneNumberMatcher(
             text, region, leniency=phonenumbers.Leniency.VALID
         ):

@@ -29,9 +29,5 @@ def detect(
         numbers = identifiers.detect(text) + payments.cards(text) + payments.ibans(text)
         found += numbers
         # A card, IBAN or identifier is not also a phone number.
-        found += [
-            phone
-            for phone in contact.phones(text)
-            if not any(phone.start < n.end and n.start < phone.end for n in numbers)
-        ]
+        found += contact.phones(text, [(n.start, n.end) for n in numbers])
     return sorted(found, key=lambda s: (s.start, s.kind))
