@@ -156,7 +156,10 @@ def main() -> None:
     print(
         f"\n{report['posts_per_second_median']} posts/s (one core), "
         f"p99 {report['latency_ms']['p99']} ms "
-        f"per post; screening adds p50 {added['p50']} ms / p99 {added['p99']} ms to post creation"
+        f"per post; screening adds p50 {added['p50']} ms / p99 {added['p99']} ms to post creation "
+        f"(posts with no decision: p99 {added['no_decision_p99']} ms; the "
+        f"{100 * added['with_decision_share']:.1f} % that got one: "
+        f"p50 {added['with_decision_p50']} ms)"
     )
     print(f"report written to {path}")
 
@@ -208,26 +211,34 @@ def screening_overhead(texts: list[str]) -> dict[str, float]:
         # post's transaction (the difference of two noisy create_post timings hid it in noise).
         added: list[float] = []
         whole: list[float] = []
+        undecided: list[float] = []  # the posts that triggered no decision
+        deciding: list[float] = []  # the others: decision, statement, log leaf, notice, e-mail
         for index, text in enumerate(texts):
             with runtime.db.session() as session:
                 me = session.get_one(User, author_ids[index % AUTHORS])
                 started = time.perf_counter()
                 post = posts.create_post(session, settings, me, PostDraft(body=text[:4000]))
                 screening = time.perf_counter()
-                screen_post(session, runtime.services, post)
+                taken = screen_post(session, runtime.services, post)
                 done = time.perf_counter()
                 added.append((done - screening) * 1000)
+                (deciding if taken else undecided).append((done - screening) * 1000)
                 whole.append((done - started) * 1000)
         runtime.db.dispose()
-    added.sort()
-    whole.sort()
+    for values in (added, whole, undecided, deciding):
+        values.sort()
 
     def pct(values: list[float], q: float) -> float:
-        return values[min(len(values) - 1, int(len(values) * q))]
+        return values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
 
     return {
         "p50": round(pct(added, 0.5), 3),
         "p99": round(pct(added, 0.99), 3),
+        "no_decision_p50": round(pct(undecided, 0.5), 3),
+        "no_decision_p99": round(pct(undecided, 0.99), 3),
+        "with_decision_share": round(len(deciding) / len(added), 4),
+        "with_decision_p50": round(pct(deciding, 0.5), 3),
+        "with_decision_p99": round(pct(deciding, 0.99), 3),
         "create_p50": round(pct(whole, 0.5), 3),
         "create_p99": round(pct(whole, 0.99), 3),
     }

@@ -76,6 +76,32 @@ def in_force(session: Session) -> tuple[int, Rulebook] | None:
     return None if row is None else (row.version, _parse(row.content))
 
 
+_HASH_OF_VERSION = select(RulebookVersion.version, RulebookVersion.content_hash)
+_by_hash: dict[str, Rulebook] = {}
+
+
+def rules(session: Session, version: int | None = None) -> tuple[int, Rulebook]:
+    """A published version's number and parsed rules (the current one when `version` is None),
+    without loading its text once it has been parsed: the decision path asks for the rules
+    several times per decision, and versions never change (their hash says so)."""
+    query = (
+        _HASH_OF_VERSION.order_by(RulebookVersion.version.desc()).limit(1)
+        if version is None
+        else _HASH_OF_VERSION.where(RulebookVersion.version == version)
+    )
+    found = session.execute(query).first()
+    if found is None:
+        raise NotFound("No such rulebook version.")
+    number, content_hash = found
+    known = _by_hash.get(content_hash)
+    if known is None:
+        text = session.scalar(
+            select(RulebookVersion.content).where(RulebookVersion.version == number)
+        )
+        known = _by_hash[content_hash] = _parse(text or "")
+    return int(number), known
+
+
 def parsed(row: RulebookVersion) -> Rulebook:
     """The parsed rules of a stored version (cached: stored versions never change)."""
     return _parse(row.content)

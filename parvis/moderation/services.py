@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
 from parvis.accounts.services import Services
+from parvis.errors import NotFound
 from parvis.moderation import decisions, publication, strikes
 from parvis.moderation.appeals import appeal_deadline
 from parvis.moderation.decisions import DecisionRequest
-from parvis.moderation.models import Action, Decision, RulebookVersion
+from parvis.moderation.models import Action, Decision
 from parvis.social import events
 from parvis.social.events import EventKind
 from parvis.social.models import Notification, NotificationKind
@@ -82,14 +83,13 @@ class RuleWording:
 def rule_wording(session: Session, decision: Decision) -> RuleWording:
     """The title and public text of the rule a decision cites, from the very rulebook version
     it was taken under (falling back to the statement's explanation, which quotes the rule)."""
-    row = session.get(RulebookVersion, decision.rulebook_version)
-    if row is not None:
-        try:
-            rule = publication.parsed(row).rule(decision.rule_id)
-        except KeyError:
-            pass
-        else:
-            return RuleWording(rule.id, rule.title, rule.text, row.version)
+    try:
+        version, rulebook = publication.rules(session, decision.rulebook_version)
+        rule = rulebook.rule(decision.rule_id)
+    except (NotFound, KeyError):
+        pass
+    else:
+        return RuleWording(rule.id, rule.title, rule.text, version)
     statement = json.loads(decision.statement_json or "{}")
     quoted = str(
         statement.get("incompatible_content_explanation")

@@ -20,7 +20,6 @@ from parvis.moderation.models import (
     Automation,
     Decision,
     DecisionState,
-    RulebookVersion,
     Source,
     SubjectType,
 )
@@ -48,12 +47,9 @@ def strikes(
     ).all()
     total = 0
     for rule_id, version in rows:
-        stored = session.get(RulebookVersion, version)
-        if stored is None:
-            continue
         try:
-            total += publication.parsed(stored).rule(rule_id).strikes
-        except KeyError:
+            total += publication.rules(session, version)[1].rule(rule_id).strikes
+        except (NotFound, KeyError):
             continue
     return total
 
@@ -66,10 +62,9 @@ def escalate(session: Session, services: Services, decision: Decision) -> Decisi
     if user_id is None or decision.rule_id == ESCALATION_RULE:
         return None
     try:
-        row = publication.get_version(session)
+        version, rulebook = publication.rules(session)
     except NotFound:
         return None  # no rulebook published yet: nothing defines strikes
-    rulebook = publication.parsed(row)
     try:
         rule = rulebook.rule(ESCALATION_RULE)
     except KeyError:
@@ -90,7 +85,7 @@ def escalate(session: Session, services: Services, decision: Decision) -> Decisi
             subject_type=SubjectType.ACCOUNT,
             subject_key=str(user_id),
             action=Action.SUSPEND,
-            rule=rule.info(row.version),
+            rule=rule.info(version),
             facts=f"The account reached {count} strikes within {window} days (threshold "
             f"{threshold}); the latest came with decision {decision.id}.",
             source=Source.OWN_INITIATIVE,
