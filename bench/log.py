@@ -29,7 +29,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from parvis.audit import keys, log  # noqa: E402
 from parvis.audit.leaves import LeafDraft  # noqa: E402
@@ -38,7 +39,13 @@ from parvis.audit.verify import verify_database  # noqa: E402
 from parvis.config import Settings  # noqa: E402
 from parvis.moderation import decisions  # noqa: E402
 from parvis.moderation.decisions import DecisionRequest  # noqa: E402
-from parvis.moderation.models import Action, Automation, Source, SubjectType  # noqa: E402
+from parvis.moderation.models import (  # noqa: E402
+    Action,
+    Automation,
+    Decision,
+    Source,
+    SubjectType,
+)
 from parvis.moderation.reasons import RuleInfo  # noqa: E402
 from parvis.runtime import Runtime  # noqa: E402
 from parvis.storage import migrate  # noqa: E402
@@ -147,12 +154,45 @@ def append_many(runtime: Runtime, count: int, per_transaction: int, batch: bool)
     return timed(work)
 
 
+def log_decisions(runtime: Runtime, count: int, per_transaction: int) -> float:
+    """Decisions taken with the log's hook off, then logged: the time of `record_decision`
+    alone (the leaf built from the decision row, its statement included, and appended), the
+    loading of the rows subtracted."""
+    with log_disabled():
+        decide_many(runtime, count, per_transaction)
+    with runtime.db.session() as session:
+        ids = list(session.scalars(select(Decision.id).order_by(Decision.id)))
+    batches = [ids[start : start + per_transaction] for start in range(0, count, per_transaction)]
+
+    def load(batch: list[int], session: Session) -> list[Decision]:
+        return list(session.scalars(select(Decision).where(Decision.id.in_(batch))))
+
+    def loading() -> None:
+        for batch in batches:
+            with runtime.db.session() as session:
+                load(batch, session)
+
+    def logging() -> None:
+        for batch in batches:
+            with runtime.db.session() as session:
+                for decision in load(batch, session):
+                    log.record_decision(session, decision)
+
+    loaded = timed(loading)
+    return timed(logging) - loaded
+
+
 def bench_appends(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {}
     n = args.decisions
     with fresh(args) as runtime:
         seconds = append_many(runtime, n, 100, batch=False)
     results["leaf_appends_per_s (one append() per leaf, 100 per transaction)"] = n / seconds
+    with fresh(args) as runtime:
+        seconds = log_decisions(runtime, n, 100)
+    results["decisions_logged_per_s (record_decision on stored decisions, 100 per tx)"] = (
+        n / seconds
+    )
     with fresh(args) as runtime:
         seconds = decide_many(runtime, n, 100)
         results["decisions_per_s (decide() with its leaf, 100 per transaction)"] = n / seconds
@@ -275,7 +315,9 @@ def write_report(figures: dict[str, Any], args: argparse.Namespace) -> None:
         "",
         "Shared 2-core machine; load average at start "
         + ", ".join(f"{x:.1f}" for x in figures.get("load_average_at_start", ()))
-        + " (other agents' work was running). Timings are medians unless marked p99.",
+        + ". Timings are medians unless marked p99. `decisions_logged_per_s` is the log's own"
+        " throughput for decisions (the leaf built from each stored decision, statement"
+        " included, and appended); `decisions_per_s` is the whole decision path.",
         "",
         f"`.venv/bin/python bench/log.py --decisions {args.decisions} --leaves {args.leaves}`"
         + (
