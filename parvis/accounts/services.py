@@ -1,6 +1,7 @@
 """Account workflows: sign-up, e-mail verification, login, password reset, profiles, roles.
 
-Every function takes the unit of work (`Session`) it runs in; the caller commits.
+Every function takes the unit of work (`Session`) it runs in and the caller commits, except
+`authenticate`, which opens its own short ones around the deliberately slow password check.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -20,6 +22,7 @@ from parvis.config import Settings
 from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from parvis.mail import Mailer
 from parvis.storage.base import utcnow
+from parvis.storage.database import Database
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -85,6 +88,9 @@ def create_user(
     email = validate_email(email)
     if check_strength:
         passwords.check_strength(password, settings.min_password_score, [username, email])
+    # Hashed before the first query: in a fresh unit of work on SQLite, the write lock is not
+    # yet held while argon2 works.
+    password_hash = passwords.hash_password(password)
     if session.scalar(select(User.id).where(User.username_key == _username_key(username))):
         raise Conflict(f"The username '{username}' is already taken.", field="username")
     if session.scalar(select(User.id).where(User.email_key == _email_key(email))):
@@ -94,7 +100,7 @@ def create_user(
         username_key=_username_key(username),
         email=email,
         email_key=_email_key(email),
-        password_hash=passwords.hash_password(password),
+        password_hash=password_hash,
         role=role.value,
         email_verified_at=utcnow() if verified else None,
     )
@@ -200,24 +206,49 @@ def _check_login_rate(session: Session, settings: Settings, address: str, accoun
 
 
 def authenticate(
-    session: Session, settings: Settings, identifier: str, password: str, address: str
-) -> User | None:
+    db: Database, settings: Settings, identifier: str, password: str, address: str
+) -> int | None:
     """Check credentials, with failed attempts limited per client address and per account.
 
-    Returns None on a wrong name or password after recording the failure in `session`; the
-    caller commits it and shows one message that never reveals whether the account exists.
+    Returns the member's id, or None on a wrong name or password after recording the failure;
+    the caller shows one message that never reveals whether the account exists. It runs its
+    own short units of work because argon2 takes tens of milliseconds on purpose: hashing
+    inside a write transaction would hold SQLite's single write lock that long per login, and
+    a login storm would then stall every writer on the instance.
     """
     account = identifier.strip().lower().lstrip("@")[:254]
-    _check_login_rate(session, settings, address[:64], account)
-    user = find_by_login(session, identifier)
-    if user is None or not passwords.verify_password(user.password_hash, password):
-        session.add(LoginAttempt(address=address[:64], account_key=account))
+    address = address[:64]
+    with db.session(read_only=True) as session:
+        _check_login_rate(session, settings, address, account)
+        user = find_by_login(session, identifier)
+        found = (user.id, user.password_hash) if user is not None else None
+    if found is None:
+        passwords.verify_password(_absent_account_hash(), password)  # same time either way
+        matched = False
+    else:
+        matched = passwords.verify_password(found[1], password)
+    if found is None or not matched:
+        with db.session() as session:
+            session.add(LoginAttempt(address=address, account_key=account))
         return None
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.account_key == account))
-    user.last_active_at = utcnow()
-    return user
+    user_id, stored_hash = found
+    rehashed = passwords.hash_password(password) if passwords.needs_rehash(stored_hash) else None
+    with db.session() as session:
+        session.execute(update(User).where(User.id == user_id).values(last_active_at=utcnow()))
+        if rehashed is not None:  # unless the password changed meanwhile
+            session.execute(
+                update(User)
+                .where(User.id == user_id, User.password_hash == stored_hash)
+                .values(password_hash=rehashed)
+            )
+        session.execute(delete(LoginAttempt).where(LoginAttempt.account_key == account))
+    return user_id
+
+
+@cache
+def _absent_account_hash() -> str:
+    """A hash to check wrong logins for unknown accounts against, so they take as long."""
+    return passwords.hash_password(new_token()[0])
 
 
 WRONG_CREDENTIALS = "Wrong username/e-mail or password."
@@ -298,25 +329,34 @@ def check_reset_token(session: Session, raw_token: str) -> None:
         raise InvalidInput("This reset link is not valid any more. Ask for a new one.", "token")
 
 
-def reset_password(session: Session, settings: Settings, raw_token: str, password: str) -> User:
-    """Set a new password through a reset link; every open session of the member ends."""
-    check_reset_token(session, raw_token)
-    user_id = session.scalar(
-        select(EmailToken.user_id).where(EmailToken.token_hash == hash_token(raw_token))
-    )
-    user = session.get_one(User, user_id)
-    passwords.check_strength(password, settings.min_password_score, [user.username, user.email])
-    _consume_email_token(session, raw_token, RESET)
-    user.password_hash = passwords.hash_password(password)
-    user.email_verified_at = user.email_verified_at or utcnow()  # they proved the address
-    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
-    return user
+def reset_password(db: Database, settings: Settings, raw_token: str, password: str) -> int:
+    """Set a new password through a reset link; every open session of the member ends.
+
+    Returns the member's id. Like `authenticate`, it hashes outside any write transaction.
+    """
+    with db.session(read_only=True) as session:
+        check_reset_token(session, raw_token)
+        user = session.scalars(
+            select(User)
+            .join(EmailToken, EmailToken.user_id == User.id)
+            .where(EmailToken.token_hash == hash_token(raw_token))
+        ).one()
+        user_id, names = user.id, [user.username, user.email]
+    passwords.check_strength(password, settings.min_password_score, names)
+    new_hash = passwords.hash_password(password)
+    with db.session() as session:
+        _consume_email_token(session, raw_token, RESET)  # again: a twin request may have won
+        user = session.get_one(User, user_id)
+        user.password_hash = new_hash
+        user.email_verified_at = user.email_verified_at or utcnow()  # they proved the address
+        session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    return user_id
 
 
 def change_password(
-    session: Session,
+    db: Database,
     settings: Settings,
-    user: User,
+    user_id: int,
     current: str,
     new: str,
     keep_session_id: int | None = None,
@@ -324,16 +364,30 @@ def change_password(
     """Change the password of a signed-in member who knows the current one.
 
     Every other browser session ends (a stolen session must not survive a password change);
-    the one making the change is kept.
+    the one making the change is kept. Both argon2 steps run outside any write transaction.
     """
-    if not passwords.verify_password(user.password_hash, current):
+    with db.session(read_only=True) as session:
+        user = get_user(session, user_id)
+        stored_hash, names = user.password_hash, [user.username, user.email]
+    if not passwords.verify_password(stored_hash, current):
         raise InvalidInput("The current password is wrong.", field="current_password")
-    passwords.check_strength(new, settings.min_password_score, [user.username, user.email])
-    user.password_hash = passwords.hash_password(new)
-    others = delete(WebSession).where(WebSession.user_id == user.id)
-    if keep_session_id is not None:
-        others = others.where(WebSession.id != keep_session_id)
-    session.execute(others)
+    passwords.check_strength(new, settings.min_password_score, names)
+    new_hash = passwords.hash_password(new)
+    with db.session() as session:
+        changed = session.execute(
+            update(User)
+            .where(User.id == user_id, User.password_hash == stored_hash)
+            .values(password_hash=new_hash)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(
+                "The password was changed elsewhere meanwhile. Sign in again and retry.",
+                field="current_password",
+            )
+        others = delete(WebSession).where(WebSession.user_id == user_id)
+        if keep_session_id is not None:
+            others = others.where(WebSession.id != keep_session_id)
+        session.execute(others)
 
 
 def update_profile(

@@ -122,21 +122,49 @@ def _pkce_ok(code: OAuthCode, verifier: str) -> bool:
     return hmac.compare_digest(computed, code.code_challenge)
 
 
-def exchange(
-    session: Session, runtime: Runtime, form: dict[str, str], address: str
-) -> entities.Token:
-    """Handle POST /oauth/token for every supported grant."""
-    grant = form.get("grant_type", "")
-    client_id = form.get("client_id", "")
-    app = session.scalar(select(OAuthApp).where(OAuthApp.client_id == client_id))
+def _client(session: Session, form: dict[str, str], grant: str) -> OAuthApp:
+    """The calling app, checked against its secret (required by the grants that skip PKCE)."""
+    app = session.scalar(select(OAuthApp).where(OAuthApp.client_id == form.get("client_id", "")))
     secret = form.get("client_secret", "")
     if app is None or (
         secret and not hmac.compare_digest(hash_token(secret), app.client_secret_hash)
     ):
         raise OAuthError("invalid_client", "Unknown client or wrong client secret.", 401)
-    needs_secret = grant in ("client_credentials", "password")
-    if needs_secret and not secret:
+    if grant in ("client_credentials", "password") and not secret:
         raise OAuthError("invalid_client", "client_secret is required for this grant.", 401)
+    return app
+
+
+def password_grant(runtime: Runtime, form: dict[str, str], address: str) -> entities.Token:
+    """The resource-owner password grant: checks the credentials outside any write
+    transaction (see `accounts.authenticate`), then issues the token in a short one."""
+    with runtime.db.session(read_only=True) as session:
+        app = _client(session, form, "password")
+        app_id = app.id
+        try:
+            scopes = parse_scopes(form.get("scope", "read"), app.scopes)
+        except InvalidInput as exc:
+            raise OAuthError("invalid_scope", exc.message) from exc
+    try:
+        user_id = accounts.authenticate(
+            runtime.db,
+            runtime.settings,
+            form.get("username", ""),
+            form.get("password", ""),
+            address,
+        )
+    except RateLimited as exc:
+        raise OAuthError("invalid_grant", exc.message, 429) from exc
+    if user_id is None:
+        raise OAuthError("invalid_grant", accounts.WRONG_CREDENTIALS)
+    with runtime.db.session() as session:
+        return issue_token(session, session.get_one(OAuthApp, app_id), user_id, scopes)
+
+
+def exchange(session: Session, form: dict[str, str]) -> entities.Token:
+    """Handle POST /oauth/token for the authorization-code and client-credentials grants."""
+    grant = form.get("grant_type", "")
+    app = _client(session, form, grant)
     if grant == "authorization_code":
         code = session.scalar(
             select(OAuthCode).where(OAuthCode.code_hash == hash_token(form.get("code", "")))
@@ -151,7 +179,7 @@ def exchange(
             raise OAuthError(
                 "invalid_grant", "redirect_uri differs from the authorization request."
             )
-        if not secret and code.code_challenge is None:
+        if not form.get("client_secret") and code.code_challenge is None:
             raise OAuthError(
                 "invalid_client", "client_secret or a PKCE code_verifier is required.", 401
             )
@@ -159,24 +187,6 @@ def exchange(
             raise OAuthError("invalid_grant", "The PKCE code_verifier does not match.")
         code.used_at = utcnow()
         return issue_token(session, app, code.user_id, code.scopes)
-    if grant == "password":
-        try:
-            scopes = parse_scopes(form.get("scope", "read"), app.scopes)
-            user = accounts.authenticate(
-                session,
-                runtime.settings,
-                form.get("username", ""),
-                form.get("password", ""),
-                address,
-            )
-        except RateLimited as exc:
-            raise OAuthError("invalid_grant", exc.message, 429) from exc
-        except InvalidInput as exc:
-            raise OAuthError("invalid_scope", exc.message) from exc
-        if user is None:
-            session.commit()  # keep the failed attempt for login throttling
-            raise OAuthError("invalid_grant", accounts.WRONG_CREDENTIALS)
-        return issue_token(session, app, user.id, scopes)
     if grant == "client_credentials":
         try:
             scopes = parse_scopes(form.get("scope", "read"), app.scopes)
@@ -206,8 +216,11 @@ def token(
     """Exchange a grant for a bearer token; failures use RFC 6749's error codes."""
     address = request.client.host if request.client else "unknown"
     try:
-        with runtime.db.session() as session:
-            issued = exchange(session, runtime, form, address)
+        if form.get("grant_type") == "password":
+            issued = password_grant(runtime, form, address)
+        else:
+            with runtime.db.session() as session:
+                issued = exchange(session, form)
     except OAuthError as exc:
         return _oauth_error(exc, runtime)
     return JSONResponse(issued)

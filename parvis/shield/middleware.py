@@ -46,7 +46,7 @@ from parvis.shield.classes import (
 from parvis.shield.client import AddressResolver, ClientAddress
 from parvis.shield.identity import ANONYMOUS, Identity, IdentityCache, credentials
 from parvis.shield.overload import Gate, OverloadSettings
-from parvis.shield.ratelimit import RateLimits, Verdict
+from parvis.shield.ratelimit import CountersBusy, RateLimits, Verdict
 
 SCOPE_CLIENT = "parvis.client"
 CHALLENGED_CLASSES = frozenset({RouteClass.READS, RouteClass.SEARCH})
@@ -159,10 +159,10 @@ class Shield:
             # Unknown credentials cost a database lookup: each address gets a budget of ones
             # that do not exist, so inventing forged cookies or tokens cannot buy unlimited
             # queries, while any number of real members behind one address are recognised.
-            if known is None and await state.limits.lookup_allowed(client.key):
+            if known is None and state.limits.lookup_allowed(client.key):
                 known = await state.identities.resolve(creds)
                 if known.account_key is None:
-                    await state.limits.note_failed_lookup(client.key)
+                    state.limits.note_failed_lookup(client.key)
             identity = known or ANONYMOUS
 
         if route_class is RouteClass.METRICS:
@@ -177,9 +177,14 @@ class Shield:
             await self._refused(scope, send, route_class, "overload", 503, BUSY, _BUSY_HEADERS)
             return
 
-        verdict = await state.limits.check(
-            route_class, client.key, identity, headers=kind == "http"
-        )
+        try:
+            verdict = await state.limits.check(
+                route_class, client.key, identity, headers=kind == "http"
+            )
+        except CountersBusy:
+            state.gate.shed()
+            await self._refused(scope, send, route_class, "overload", 503, BUSY, _BUSY_HEADERS)
+            return
         limit_headers = verdict.headers() if verdict is not None else []
         if verdict is not None and not verdict.allowed:
             await self._refused(

@@ -3,8 +3,11 @@
 The sliding-window-counter strategy is used: two counters per key (this window and the last),
 so memory stays constant however many requests an address sends, unlike the moving window's
 timestamp list. Counters live in process memory by default and in Redis when `redis_url` is
-set, so every worker of an instance counts the same requests. Redis trouble never takes the
-site down: the check then lets the request through and says so in the log (fail open).
+set, so every worker of an instance counts the same requests (all but the forged-credential
+budget, which guards each process's own database lookups and stays in its memory). Redis
+trouble never takes the site down: the check then lets the request through and says so in the
+log (fail open). When a flood queues more than `ADDRESS_CHECKS_IN_FLIGHT` address-counted
+checks on Redis, further ones are shed as overload so members' checks never wait behind them.
 
 Which counter a request hits: anonymous requests count against their address; a signed-in
 member's against their account (members behind one NAT must not share a budget, as in
@@ -40,6 +43,11 @@ CREDENTIAL_LOOKUPS = limits.parse("120/minute")
 # Per process. A live-room join storm checks a thousand handshakes a second while the event
 # loop is busy; 32 connections ran dry (the check then lets requests through, unlimited).
 REDIS_CONNECTIONS = 128
+# Per process: address-counted checks (anonymous requests, log-ins) waiting on Redis at once.
+# A flood queues thousands of them for the pool, and members' checks used to wait in the same
+# queue (bench/flood.py, two workers: member p99 785 ms). Past this bound an address-counted
+# request is shed as overload before it costs a round trip, so members always find connections.
+ADDRESS_CHECKS_IN_FLIGHT = REDIS_CONNECTIONS // 2
 DENIED_CACHE_SIZE = 100_000
 
 # Which settings hold each class's limits: (per address, per account). The challenge's own
@@ -131,6 +139,11 @@ class InlineExpiryMemoryStorage(limits.storage.MemoryStorage):
             self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
 
 
+class CountersBusy(Exception):
+    """Too many address-counted checks are already waiting on the shared counters: the caller
+    sheds the request as overload (a flood is under way) instead of queueing it."""
+
+
 class RateLimits:
     """Checks and counts requests against the configured limits."""
 
@@ -159,6 +172,12 @@ class RateLimits:
             )
         self._last_error_logged = 0.0
         self._denied: dict[tuple[str, str], Verdict] = {}
+        self._address_checks = 0
+        # The forged-credential budget only guards this process's database lookups, so it is
+        # kept per process, in memory even with Redis: no round trip for it in a flood.
+        self._lookups = limits.strategies.SlidingWindowCounterRateLimiter(
+            InlineExpiryMemoryStorage()
+        )
 
     @property
     def shared(self) -> bool:
@@ -190,6 +209,16 @@ class RateLimits:
         items, who, scope = self.applicable(route_class, address_key, identity)
         if not items:
             return None
+        # A counter already over its limit stays refused until its window frees up: answer
+        # from memory without touching the store (a flood keeps hitting exhausted counters).
+        denied = self._denied.get((route_class.value, who))
+        if denied is not None and denied.reset_at > time.time():
+            return denied
+        bounded = self.shared and scope == "address" and route_class is not RouteClass.LIVE
+        if bounded:
+            if self._address_checks >= ADDRESS_CHECKS_IN_FLIGHT:
+                raise CountersBusy
+            self._address_checks += 1
         try:
             return await self._hit(items, route_class.value, who, scope, headers)
         except Exception:  # counters unavailable: serve rather than refuse everyone
@@ -198,37 +227,22 @@ class RateLimits:
                 self._last_error_logged = now
                 log.exception("rate-limit counters unavailable; requests are let through")
             return None
+        finally:
+            if bounded:
+                self._address_checks -= 1
 
-    async def lookup_allowed(self, address_key: str) -> bool:
+    def lookup_allowed(self, address_key: str) -> bool:
         """Whether this address may have one more unknown cookie or token looked up: true
         until it has sent `CREDENTIAL_LOOKUPS` credentials that did not exist."""
-        try:
-            if self._sync is not None:
-                return self._sync.test(CREDENTIAL_LOOKUPS, "lookup", address_key)
-            assert self._async is not None
-            return await self._async.test(CREDENTIAL_LOOKUPS, "lookup", address_key)
-        except Exception:  # counters unavailable: same rule as check()
-            return True
+        return self._lookups.test(CREDENTIAL_LOOKUPS, "lookup", address_key)
 
-    async def note_failed_lookup(self, address_key: str) -> None:
+    def note_failed_lookup(self, address_key: str) -> None:
         """Count a cookie or token from this address that did not exist."""
-        try:
-            if self._sync is not None:
-                self._sync.hit(CREDENTIAL_LOOKUPS, "lookup", address_key)
-            else:
-                assert self._async is not None
-                await self._async.hit(CREDENTIAL_LOOKUPS, "lookup", address_key)
-        except Exception:  # counters unavailable: nothing to count
-            return
+        self._lookups.hit(CREDENTIAL_LOOKUPS, "lookup", address_key)
 
     async def _hit(
         self, items: list[RateLimitItem], kind: str, who: str, scope: str, headers: bool
     ) -> Verdict:
-        # A counter already over its limit stays refused until its window frees up: answer
-        # from memory without touching the store (a flood keeps hitting exhausted counters).
-        denied = self._denied.get((kind, who))
-        if denied is not None and denied.reset_at > time.time():
-            return denied
         reported: Verdict | None = None
         for item in items:
             if self._sync is not None:
@@ -258,6 +272,7 @@ class RateLimits:
     async def reset(self) -> None:
         """Forget every counter (tests and the admin page's reset)."""
         self._denied.clear()
+        self._lookups.storage.reset()
         if self._sync is not None:
             self._sync.storage.reset()
         elif self._async is not None:

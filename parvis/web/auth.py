@@ -247,12 +247,13 @@ def login(
     fields = [*LOGIN_FIELDS, {"name": "next", "type": "hidden", "value": safe_next(next)}]
     headers: dict[str, str] = {}
     try:
-        with runtime.db.session() as session:
-            user = accounts.authenticate(
-                session, runtime.settings, username, password, client_address(request)
-            )
-            raw = None
-            if user is not None:
+        user_id = accounts.authenticate(
+            runtime.db, runtime.settings, username, password, client_address(request)
+        )
+        raw = None
+        if user_id is not None:
+            with runtime.db.session() as session:
+                user = accounts.get_user(session, user_id)
                 raw, _row = accounts.start_web_session(
                     session, runtime.settings, user, request.headers.get("user-agent", "")
                 )
@@ -390,8 +391,7 @@ def reset(
     """Set the new password; every session of the account ends."""
     page.check_csrf(csrf_token)
     try:
-        with runtime.db.session() as session:
-            accounts.reset_password(session, runtime.settings, token, password)
+        accounts.reset_password(runtime.db, runtime.settings, token, password)
     except ParvisError as exc:
         fields = [*RESET_FIELDS, {"name": "token", "type": "hidden", "value": token}]
         return _form(

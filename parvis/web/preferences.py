@@ -231,15 +231,14 @@ def change_password(
     page.check_csrf(csrf_token)
     user = page.require_user()
     try:
-        with runtime.db.session() as session:
-            accounts.change_password(
-                session,
-                runtime.settings,
-                session.get_one(User, user.id),
-                current_password,
-                new_password,
-                keep_session_id=page.web_session.id if page.web_session else None,
-            )
+        accounts.change_password(
+            runtime.db,
+            runtime.settings,
+            user.id,
+            current_password,
+            new_password,
+            keep_session_id=page.web_session.id if page.web_session else None,
+        )
     except ParvisError as exc:
         errors = errors_of(exc)
         if "password" in errors:

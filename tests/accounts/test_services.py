@@ -6,9 +6,9 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from parvis.accounts import services
+from parvis.accounts import passwords, services
 from parvis.accounts.models import EmailToken, Role, User, WebSession
 from parvis.errors import Conflict, InvalidInput, PermissionDenied, RateLimited
 from parvis.runtime import Runtime
@@ -77,34 +77,75 @@ def test_closed_registrations_refuse_sign_up(runtime: Runtime) -> None:
 
 
 def test_authenticate_accepts_username_or_email(runtime: Runtime, make_user: MakeUser) -> None:
-    make_user("erin")
+    erin = make_user("erin")
     for identifier in ("erin", "@ERIN", "erin@example.org"):
+        user_id = services.authenticate(
+            runtime.db, runtime.settings, identifier, PASSWORD, "1.2.3.4"
+        )
+        assert user_id == erin.id
+
+
+def test_password_check_runs_outside_any_write_transaction(
+    runtime: Runtime, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # argon2 is slow on purpose; while it works, other members must be able to write (on
+    # SQLite a write transaction around it would keep them waiting for the single write lock).
+    make_user("ivo")
+    checked = passwords.verify_password
+    written: list[int] = []
+
+    def check_while_another_member_writes(stored_hash: str, password: str) -> bool:
+        with runtime.db.session() as other:
+            other.execute(
+                update(User).where(User.username == "ivo").values(display_name="written meanwhile")
+            )
+            written.append(1)
+        return checked(stored_hash, password)
+
+    monkeypatch.setattr(passwords, "verify_password", check_while_another_member_writes)
+    assert services.authenticate(runtime.db, runtime.settings, "ivo", PASSWORD, "1.2.3.4")
+    assert services.authenticate(runtime.db, runtime.settings, "nobody", "x", "1.2.3.4") is None
+    assert written == [1, 1]
+
+
+def test_login_upgrades_a_hash_made_with_weaker_parameters(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    user = make_user("jude")
+    with runtime.db.session() as session:
+        old_hash = session.get_one(User, user.id).password_hash
+    passwords.use_parameters(time_cost=2, memory_kib=1024)
+    try:
+        assert services.authenticate(runtime.db, runtime.settings, "jude", PASSWORD, "1.2.3.4")
         with runtime.db.session() as session:
-            user = services.authenticate(session, runtime.settings, identifier, PASSWORD, "1.2.3.4")
-            assert user is not None
-            assert user.username == "erin"
+            stored = session.get_one(User, user.id)
+            assert stored.password_hash != old_hash
+            assert not passwords.needs_rehash(stored.password_hash)
+            assert stored.last_active_at is not None
+    finally:
+        passwords.use_parameters(
+            runtime.settings.argon2_time_cost, runtime.settings.argon2_memory_kib
+        )
 
 
 def test_failed_logins_are_throttled_per_account(runtime: Runtime, make_user: MakeUser) -> None:
     make_user("frank")
     runtime.settings.login_attempts_per_account = 3
     for _ in range(3):
-        with runtime.db.session() as session:
-            assert (
-                services.authenticate(session, runtime.settings, "frank", "nope", "9.9.9.9") is None
-            )
-    with runtime.db.session() as session, pytest.raises(RateLimited) as caught:
-        services.authenticate(session, runtime.settings, "frank", PASSWORD, "8.8.8.8")
+        assert (
+            services.authenticate(runtime.db, runtime.settings, "frank", "nope", "9.9.9.9") is None
+        )
+    with pytest.raises(RateLimited) as caught:
+        services.authenticate(runtime.db, runtime.settings, "frank", PASSWORD, "8.8.8.8")
     assert caught.value.retry_after > 0
 
 
 def test_failed_logins_are_throttled_per_address(runtime: Runtime, make_user: MakeUser) -> None:
     runtime.settings.login_attempts_per_address = 2
     for name in ("ghost1", "ghost2"):
-        with runtime.db.session() as session:
-            assert services.authenticate(session, runtime.settings, name, "x", "7.7.7.7") is None
-    with runtime.db.session() as session, pytest.raises(RateLimited):
-        services.authenticate(session, runtime.settings, "ghost3", "x", "7.7.7.7")
+        assert services.authenticate(runtime.db, runtime.settings, name, "x", "7.7.7.7") is None
+    with pytest.raises(RateLimited):
+        services.authenticate(runtime.db, runtime.settings, "ghost3", "x", "7.7.7.7")
 
 
 def test_password_reset_link_is_single_use_and_ends_sessions(
@@ -115,13 +156,12 @@ def test_password_reset_link_is_single_use_and_ends_sessions(
         services.start_web_session(session, runtime.settings, user)
         services.request_password_reset(session, runtime.services, "GINA@example.org")
     token = _link(outbox_messages(runtime.settings)[-1], "/reset-password")
+    assert services.reset_password(runtime.db, runtime.settings, token, STRONG) == user.id
     with runtime.db.session() as session:
-        services.reset_password(session, runtime.settings, token, STRONG)
         assert session.scalars(select(WebSession).where(WebSession.user_id == user.id)).all() == []
-    with runtime.db.session() as session:
-        assert services.authenticate(session, runtime.settings, "gina", STRONG, "1.1.1.1")
-    with runtime.db.session() as session, pytest.raises(InvalidInput, match="not valid"):
-        services.reset_password(session, runtime.settings, token, STRONG + "x")
+    assert services.authenticate(runtime.db, runtime.settings, "gina", STRONG, "1.1.1.1")
+    with pytest.raises(InvalidInput, match="not valid"):
+        services.reset_password(runtime.db, runtime.settings, token, STRONG + "x")
 
 
 def test_expired_reset_link_is_refused(runtime: Runtime, make_user: MakeUser) -> None:
@@ -132,8 +172,8 @@ def test_expired_reset_link_is_refused(runtime: Runtime, make_user: MakeUser) ->
     with runtime.db.session() as session:
         for row in session.scalars(select(EmailToken)):
             row.expires_at = utcnow() - timedelta(minutes=1)
-    with runtime.db.session() as session, pytest.raises(InvalidInput):
-        services.reset_password(session, runtime.settings, token, STRONG)
+    with pytest.raises(InvalidInput):
+        services.reset_password(runtime.db, runtime.settings, token, STRONG)
 
 
 def test_reset_request_for_unknown_address_sends_nothing(runtime: Runtime) -> None:
@@ -189,7 +229,7 @@ def test_changing_password_ends_other_sessions_only(runtime: Runtime, make_user:
         me = session.get_one(User, user.id)
         _raw_other, _ = services.start_web_session(session, runtime.settings, me)
         raw_here, here = services.start_web_session(session, runtime.settings, me)
-        services.change_password(session, runtime.settings, me, PASSWORD, STRONG, here.id)
+    services.change_password(runtime.db, runtime.settings, user.id, PASSWORD, STRONG, here.id)
     with runtime.db.session() as session:
         remaining = session.scalars(select(WebSession).where(WebSession.user_id == user.id)).all()
         assert [row.id for row in remaining] == [here.id]

@@ -7,7 +7,10 @@ import uuid
 import pytest
 import redis
 
-from tests.shield.conftest import ClientFor, MakeApp
+from parvis.runtime import Runtime
+from parvis.shield import ratelimit
+from tests.conftest import MakeUser
+from tests.shield.conftest import ClientFor, MakeApp, bearer_for
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
 
@@ -46,3 +49,25 @@ def test_redis_down_lets_requests_through(make_app: MakeApp, client_for: ClientF
     app = make_app(redis_url="redis://127.0.0.1:1/0", shield_reads_per_address="1/hour")
     client = client_for(app)
     assert [client.get("/api/v1/instance").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_a_flood_queueing_on_redis_sheds_anonymous_checks_not_members(
+    make_app: MakeApp,
+    client_for: ClientFor,
+    redis_prefix: str,
+    runtime: Runtime,
+    make_user: MakeUser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As if a flood already had every address-counted check slot waiting on Redis.
+    monkeypatch.setattr(ratelimit, "ADDRESS_CHECKS_IN_FLIGHT", 0)
+    app = make_app(redis_url=REDIS_URL, shield_redis_prefix=redis_prefix)
+    client = client_for(app)
+    shed = client.get("/api/v1/instance")
+    assert shed.status_code == 503
+    assert "retry-after" in shed.headers
+    member = client.get("/api/v1/instance", headers=bearer_for(runtime, make_user, "ana"))
+    assert member.status_code == 200
+    assert "x-ratelimit-remaining" in member.headers  # counted in Redis, not waved through
+    keys = redis.Redis.from_url(REDIS_URL).keys(f"{redis_prefix}*")
+    redis.Redis.from_url(REDIS_URL).delete(*keys)
