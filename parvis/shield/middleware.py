@@ -177,6 +177,21 @@ class Shield:
             await self._refused(scope, send, route_class, "overload", 503, BUSY, _BUSY_HEADERS)
             return
 
+        # Under attack, an anonymous page view without a pass gets the challenge before any
+        # counter is touched: the page is made in memory, while a counter is a Redis round
+        # trip per request when workers share them (two workers, flood: 0.8 ms of CPU per
+        # hostile request against 0.3 ms for one).
+        if (
+            kind == "http"
+            and route_class in CHALLENGED_CLASSES
+            and identity.account_key is None
+            and wants_challenge(method, path)
+            and state.mode.active
+            and not state.puzzles.has_pass(_header(scope, b"cookie"), client.key)
+        ):
+            await self._challenge(scope, send, client, route_class)
+            return
+
         try:
             verdict = await state.limits.check(
                 route_class, client.key, identity, headers=kind == "http"
@@ -201,17 +216,6 @@ class Shield:
         if route_class is RouteClass.CHALLENGE and path == VERIFY_PATH:
             await self._verify(scope, send, client)
             return
-        if (
-            kind == "http"
-            and route_class in CHALLENGED_CLASSES
-            and identity.account_key is None
-            and wants_challenge(method, path)
-            and state.mode.active
-            and not state.puzzles.has_pass(_header(scope, b"cookie"), client.key)
-        ):
-            await self._challenge(scope, send, client, route_class)
-            return
-
         holds_slot = route_class not in LONG_LIVED and level is not Priority.EXEMPT
         password_work = route_class in ANONYMOUS_BY_NATURE and method not in ("GET", "HEAD")
         if password_work and state.password_work >= state.settings.shield_password_work_concurrency:
