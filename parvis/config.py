@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # Shown in the page header, the instance API and e-mails.
     instance_name: str = "Parvis"
     instance_description: str = "A public square with known rules."
+    # Where this instance's source code can be read (the instance API's `source_url`): the
+    # Parvis release it runs, with the operator's changes if any. Empty: not published.
+    instance_source_url: str = ""
     # Contact address published in the instance API and used as the sender of e-mails.
     contact_email: str = "admin@parvis.invalid"
     # Whether anyone may sign up; when false only operators create accounts.

@@ -418,7 +418,8 @@ def credential_account(user: User, settings: Settings) -> CredentialAccount:
 
 
 def media(attachment: AnyAttachment, settings: Settings) -> MediaAttachment:
-    """The MediaAttachment entity (PDF documents are `unknown`, as Mastodon does for files)."""
+    """The MediaAttachment entity: images and live-room recordings keep their Mastodon types
+    (`image`, `audio`); PDF documents are `unknown`, as Mastodon does for other files."""
     url = f"{settings.base_url}/media/{attachment.storage_key}"
     meta: dict[str, Any] = {}
     if attachment.width and attachment.height:
@@ -431,7 +432,7 @@ def media(attachment: AnyAttachment, settings: Settings) -> MediaAttachment:
         meta = {"original": size, "small": size}
     return {
         "id": str(attachment.id),
-        "type": "image" if attachment.kind == "image" else "unknown",
+        "type": attachment.kind if attachment.kind in ("image", "audio") else "unknown",
         "url": url,
         "preview_url": url if attachment.kind == "image" else None,
         "remote_url": None,

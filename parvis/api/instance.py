@@ -29,7 +29,6 @@ from parvis.storage.database import Database
 router = APIRouter(tags=["instance"])
 # Clients parse the leading Mastodon version to decide which features to use.
 COMPATIBLE_VERSION = f"4.2.0 (compatible; Parvis {__version__})"
-SOURCE_URL = "https://parvis.invalid/source"
 MONTH = timedelta(days=30)
 HALF_YEAR = timedelta(days=180)
 
@@ -313,7 +312,7 @@ def instance_v2(runtime: Runtime = Depends(get_runtime)) -> Instance:
         "domain": settings.domain,
         "title": settings.instance_name,
         "version": COMPATIBLE_VERSION,
-        "source_url": SOURCE_URL,
+        "source_url": settings.instance_source_url,
         "description": settings.instance_description,
         "usage": {"users": {"active_month": usage.active_month}},
         "thumbnail": {"url": f"{settings.base_url}/static/avatar.png"},

@@ -37,6 +37,7 @@ def publish(session: Session, text: str, publisher: User | None) -> RulebookVers
     )
     session.add(row)
     session.flush()
+    session.info.pop(_SESSION_KEY, None)  # "the current version" has just changed
     audit_log.record_rulebook(session, row)
     return row
 
@@ -80,10 +81,28 @@ _HASH_OF_VERSION = select(RulebookVersion.version, RulebookVersion.content_hash)
 _by_hash: dict[str, Rulebook] = {}
 
 
+_SESSION_KEY = "parvis.rulebooks"
+
+
 def rules(session: Session, version: int | None = None) -> tuple[int, Rulebook]:
     """A published version's number and parsed rules (the current one when `version` is None),
     without loading its text once it has been parsed: the decision path asks for the rules
-    several times per decision, and versions never change (their hash says so)."""
+    several times per decision, and versions never change (their hash says so). Within one
+    transaction the answer is remembered (a strike count asks once per past decision);
+    `publish` forgets it."""
+    transaction = session.get_transaction()
+    held = session.info.get(_SESSION_KEY)
+    if held is None or held[0] is not transaction:
+        held = session.info[_SESSION_KEY] = (transaction, {})
+    remembered: dict[int | None, tuple[int, Rulebook]] = held[1]
+    answer = remembered.get(version)
+    if answer is None:
+        answer = remembered[version] = _rules(session, version)
+        remembered[answer[0]] = answer
+    return answer
+
+
+def _rules(session: Session, version: int | None) -> tuple[int, Rulebook]:
     query = (
         _HASH_OF_VERSION.order_by(RulebookVersion.version.desc()).limit(1)
         if version is None

@@ -118,7 +118,7 @@ class Attachment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # image | document
+    kind: Mapped[str] = mapped_column(String(10))  # image | document | audio (recordings)
     content_type: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(255), unique=True)
     original_name: Mapped[str] = mapped_column(String(255), default="")

@@ -6,6 +6,7 @@ import re
 
 from starlette.testclient import TestClient
 
+from parvis.config import Settings
 from tests.api.conftest import TokenFor, post_status
 from tests.conftest import MakeUser
 
@@ -31,6 +32,15 @@ def test_v2_instance(client: TestClient) -> None:
         in (instance["configuration"]["media_attachments"]["supported_mime_types"])
     )
     assert instance["configuration"]["statuses"]["max_characters"] == 5000
+
+
+def test_the_source_url_is_the_operators_setting(client: TestClient, settings: Settings) -> None:
+    assert client.get("/api/v2/instance").json()["source_url"] == ""  # not published
+    settings.instance_source_url = "https://code.example.org/square/parvis"
+    assert (
+        client.get("/api/v2/instance").json()["source_url"]
+        == "https://code.example.org/square/parvis"
+    )
 
 
 def test_both_instances_list_the_rules_in_force(client: TestClient, rulebook: None) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import io
 
 from PIL import Image
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from parvis.accounts.models import User
+from parvis.runtime import Runtime
+from parvis.social.models import Attachment
 from tests.api.conftest import TokenFor, post_status
 
 
@@ -80,3 +84,25 @@ def test_get_and_describe_own_media(client: TestClient, token_for: TokenFor) -> 
         "/api/v1/statuses", data={"status": "steal", "media_ids[]": media["id"]}, headers=bob
     )
     assert taken.status_code in (403, 404, 422)
+
+
+def test_a_live_room_recording_is_audio_to_mastodon_clients(
+    client: TestClient, token_for: TokenFor, runtime: Runtime
+) -> None:
+    hostess = token_for("hostess")
+    with runtime.db.session() as session:
+        owner = session.scalars(select(User).where(User.username == "hostess")).one()
+        recorded = Attachment(  # as `live.recording.publish` stores a speaker's part
+            owner_id=owner.id,
+            kind="audio",
+            content_type="audio/webm",
+            storage_key="rec/part.webm",
+            size=1000,
+            sha256="0" * 64,
+        )
+        session.add(recorded)
+        session.flush()
+        attachment_id = recorded.id
+    media = client.get(f"/api/v1/media/{attachment_id}", headers=hostess).json()
+    assert (media["type"], media["preview_url"]) == ("audio", None)
+    assert media["url"].endswith("/media/rec/part.webm")

@@ -46,6 +46,24 @@ def test_versions_are_published_in_order_by_admins(runtime: Runtime, make_user: 
         assert publication.get_version(session, 1).content == default_rulebook_text()
 
 
+def test_rules_in_force_are_remembered_per_transaction_and_forgotten_on_publish(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    admin = make_user("boss", role=Role.ADMIN)
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+        assert publication.rules(session)[0] == 1
+        publication.publish(session, VERSION_2, session.get_one(User, admin.id))
+        # The same unit of work sees the version it has just published...
+        number, rulebook = publication.rules(session)
+        assert number == 2
+        assert "anyone" in rulebook.rule("harassment").text
+        # ...and an older version by its number still gives that version's own text.
+        assert "a person" in publication.rules(session, 1)[1].rule("harassment").text
+    with runtime.db.session() as session:
+        assert publication.rules(session)[0] == 2
+
+
 def test_rules_pages_show_current_version_and_diff(runtime: Runtime, client: TestClient) -> None:
     with runtime.db.session() as session:
         publication.ensure_default(session)

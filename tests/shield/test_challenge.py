@@ -137,6 +137,7 @@ def test_admins_switch_it_on_the_shield_page(
     assert page.status_code == 200
     assert "Under attack: off" in page.text
     assert "<svg" in page.text
+    assert re.search(r"<dt>Concurrency limit</dt><dd>\d+ requests at once</dd>", page.text)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token is not None
     switched = admin.post("/admin/shield/attack", data={"csrf_token": token.group(1), "on": "1"})
