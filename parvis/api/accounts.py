@@ -303,3 +303,20 @@ def mutes(
 ) -> Response:
     """Accounts the member mutes, paged by account id."""
     return _own_list(request, "mutes", "read:mutes", who, runtime, limit, max_id)
+
+
+@lists_router.get("/preferences")
+def preferences(who: Caller = Depends(caller)) -> JSONResponse:
+    """The member's posting and reading preferences, as Mastodon apps read them at start-up.
+    Everything posted on Parvis is public and there is no per-member default language or
+    content warning, so these are the same for everyone."""
+    who.member_id("read:accounts")
+    return JSONResponse(
+        {
+            "posting:default:visibility": "public",
+            "posting:default:sensitive": False,
+            "posting:default:language": None,
+            "reading:expand:media": "default",
+            "reading:expand:spoilers": False,
+        }
+    )

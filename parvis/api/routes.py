@@ -5,6 +5,7 @@ own documentation groups them), OAuth, NodeInfo discovery, and Parvis's own pref
 from fastapi import APIRouter
 
 from parvis.api import (
+    absent,
     accounts,
     admin_accounts,
     admin_domain_blocks,
@@ -51,4 +52,5 @@ def api_routers() -> list[APIRouter]:
         admin_domain_blocks.router,
         parvis_moderation.router,
         parvis_moderation.instance_rules_router,
+        absent.router,
     ]

@@ -301,6 +301,21 @@ def bookmarks(
         return status_page(request, session, viewer, rows, runtime.settings, page.limit)
 
 
+@router.get("/favourites", openapi_extra=PAGE_OPENAPI)
+def favourites(
+    request: Request,
+    page: PageQuery = Depends(page_params),
+    who: Caller = Depends(caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """The statuses the member favourited, i.e. voted up (paged by status id, newest first)."""
+    who.member("read:favourites")
+    with runtime.db.session() as session:
+        viewer = _viewer(session, who)
+        rows = feeds.favourites(session, viewer, page)
+        return status_page(request, session, viewer, rows, runtime.settings, page.limit)
+
+
 def _engaged(
     request: Request,
     status_id: str,

@@ -307,6 +307,15 @@ def bookmarks(db: Reader, viewer: Viewer, page: PageQuery) -> list[PostRow]:
     return _collect(db, viewer, Feed(where, {"me": viewer.user_id}), page)
 
 
+def favourites(db: Reader, viewer: Viewer, page: PageQuery) -> list[PostRow]:
+    """Posts the viewer voted up (Mastodon's favourites), newest post first."""
+    assert viewer.user_id is not None
+    where = (
+        "id IN (SELECT post_id FROM votes WHERE user_id = :me AND value = 1) AND deleted_at IS NULL"
+    )
+    return _collect(db, viewer, Feed(where, {"me": viewer.user_id}), page)
+
+
 @dataclass
 class Thread:
     """A post with the chain above it and the replies below it (depth-first tree order)."""

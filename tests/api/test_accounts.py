@@ -234,3 +234,12 @@ def test_a_token_must_allow_reading_even_public_accounts(
         refused = client.get(path, headers=writer)
         assert refused.status_code == 403, path
         assert "read:" in refused.json()["error"]
+
+
+def test_preferences_say_everything_is_posted_in_public(
+    client: TestClient, token_for: TokenFor
+) -> None:
+    assert client.get("/api/v1/preferences").status_code == 401
+    prefs = client.get("/api/v1/preferences", headers=token_for("ana")).json()
+    assert prefs["posting:default:visibility"] == "public"
+    assert prefs["reading:expand:spoilers"] is False

@@ -325,3 +325,20 @@ def test_a_token_must_allow_reading_even_public_statuses(
         assert "read:" in refused.json()["error"]
     sub_scoped = token_for("sue", scope="read:statuses")
     assert client.get(f"/api/v1/statuses/{sid}", headers=sub_scoped).status_code == 200
+
+
+def test_favourites_are_the_statuses_the_member_voted_up(
+    client: TestClient, token_for: TokenFor
+) -> None:
+    ana, bob = token_for("ana"), token_for("bob")
+    first, second, third = (post_status(client, ana, f"post {n}") for n in range(3))
+    for status in (first, third):
+        client.post(f"/api/v1/statuses/{status['id']}/favourite", headers=bob)
+    client.post(f"/api/parvis/v1/statuses/{second['id']}/vote", data={"value": "-1"}, headers=bob)
+    assert client.get("/api/v1/favourites").status_code == 401
+    listed = client.get("/api/v1/favourites", headers=bob)
+    assert [s["id"] for s in listed.json()] == [third["id"], first["id"]]
+    assert all(s["favourited"] for s in listed.json())
+    client.post(f"/api/v1/statuses/{third['id']}/unfavourite", headers=bob)
+    assert [s["id"] for s in client.get("/api/v1/favourites", headers=bob).json()] == [first["id"]]
+    assert client.get("/api/v1/favourites", headers=ana).json() == []

@@ -1,0 +1,66 @@
+"""Mastodon endpoints for features Parvis does not have, answered truthfully.
+
+Mastodon apps fetch custom emoji, announcements, lists, direct conversations, follow requests,
+followed hashtags and domain blocks when they start or open a tab, and several
+show an error screen when one answers 404. Parvis has none of these: no custom emoji, no
+announcements, no lists, no direct messages (everything said here is public), no locked
+accounts, no hashtag following, and no other servers whose domains a member could block. The
+true answer to "which of mine are there?" is then the empty list. Creating one is refused with
+a message that says so, instead of a 404 that reads like a typo in the path.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from parvis.api.auth import Caller, caller
+from parvis.errors import InvalidInput
+
+router = APIRouter(prefix="/api/v1", tags=["features Parvis does not have"])
+
+# path -> (scope a token needs to read it; None: public, as on Mastodon)
+_EMPTY: dict[str, str | None] = {
+    "/custom_emojis": None,
+    "/announcements": "read",
+    "/lists": "read:lists",
+    "/conversations": "read:statuses",
+    "/follow_requests": "read:follows",
+    "/followed_tags": "read:follows",
+    "/domain_blocks": "read:blocks",
+}
+_WHY: dict[str, str] = {
+    "/lists": "Parvis has no lists: follow accounts and read your home timeline.",
+    "/domain_blocks": "Parvis is a single server: there are no other domains to block; block "
+    "accounts instead.",
+}
+
+
+def _empty_route(path: str, scope: str | None) -> None:
+    if scope is None:
+
+        @router.get(path, summary=f"GET {path}: always empty on Parvis")
+        def public_empty() -> JSONResponse:
+            return JSONResponse([])
+
+        return
+
+    @router.get(path, summary=f"GET {path}: always empty on Parvis")
+    def own_empty(who: Caller = Depends(caller)) -> JSONResponse:
+        who.member_id(scope)
+        return JSONResponse([])
+
+
+for _path, _scope in _EMPTY.items():
+    _empty_route(_path, _scope)
+
+
+def _refusing_route(path: str, message: str) -> None:
+    @router.post(path, summary=f"POST {path}: refused, Parvis has no such feature")
+    def refuse(who: Caller = Depends(caller)) -> JSONResponse:
+        who.member_id("write")
+        raise InvalidInput(message)
+
+
+for _path, _message in _WHY.items():
+    _refusing_route(_path, _message)

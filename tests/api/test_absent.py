@@ -1,0 +1,42 @@
+"""Endpoints of features Parvis does not have: empty and true, never a 404 that breaks an app."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.api.conftest import TokenFor
+
+OWN = [
+    "/api/v1/announcements",
+    "/api/v1/lists",
+    "/api/v1/conversations",
+    "/api/v1/follow_requests",
+    "/api/v1/followed_tags",
+    "/api/v1/domain_blocks",
+]
+
+
+def test_custom_emojis_are_an_empty_public_list(client: TestClient) -> None:
+    response = client.get("/api/v1/custom_emojis")
+    assert (response.status_code, response.json()) == (200, [])
+
+
+@pytest.mark.parametrize("path", OWN)
+def test_a_members_own_collections_are_empty_and_need_a_token(
+    client: TestClient, token_for: TokenFor, path: str
+) -> None:
+    assert client.get(path).status_code == 401
+    response = client.get(path, headers=token_for("ana"))
+    assert (response.status_code, response.json()) == (200, [])
+
+
+def test_a_token_without_the_scope_is_refused(client: TestClient, token_for: TokenFor) -> None:
+    writer = token_for("ana", scope="write")
+    assert client.get("/api/v1/lists", headers=writer).status_code == 403
+
+
+def test_creating_a_list_says_parvis_has_none(client: TestClient, token_for: TokenFor) -> None:
+    response = client.post("/api/v1/lists", data={"title": "friends"}, headers=token_for("ana"))
+    assert response.status_code == 422
+    assert "no lists" in response.json()["error"]
