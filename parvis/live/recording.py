@@ -21,7 +21,7 @@ room ended. A part left behind by a crashed process is taken as finished once un
 Bounded: a room's recording stops at `MAX_ROOM_BYTES` per process (about 18 hours of 32 kbit/s
 Opus). Not published: the recording of a room ended by a moderation decision, and the parts of
 a speaker removed by one — the decision may concern exactly what they said; the files stay in
-the recordings folder for the operator.
+the recordings folder, and moderators can hear them from the room page (`withheld`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
 from parvis.config import Settings
+from parvis.errors import NotFound
 from parvis.live import metrics
 from parvis.live.models import Room, RoomParticipant, RoomState
 from parvis.live.relay import INIT, MEDIA, Record
@@ -160,12 +161,6 @@ def _start_ms(path: Path) -> int:
         return 0
 
 
-def has_unpublished(settings: Settings, room_id: int) -> bool:
-    """Whether finished (or abandoned) parts of this room wait to be published."""
-    folder = room_dir(settings, room_id)
-    return folder.is_dir() and any(folder.glob("*.webm*"))
-
-
 def publish(session: Session, settings: Settings, room_id: int) -> list[Attachment]:
     """Publish a room's finished parts as audio attachments, if the room has ended and was
     not ended by a moderation decision. Returns the attachments created by this call."""
@@ -174,14 +169,7 @@ def publish(session: Session, settings: Settings, room_id: int) -> list[Attachme
         return []
     if room.ended_by_decision_id is not None:
         return []
-    withheld = set(
-        session.scalars(
-            select(RoomParticipant.user_id).where(
-                RoomParticipant.room_id == room_id,
-                RoomParticipant.removed_by_decision_id.is_not(None),
-            )
-        )
-    )
+    withheld = _removed_speakers(session, room_id)
     created = []
     for path in _finished_parts(room_dir(settings, room_id)):
         try:
@@ -221,6 +209,75 @@ def publish(session: Session, settings: Settings, room_id: int) -> list[Attachme
         created.append(attachment)
     session.flush()
     return created
+
+
+def _removed_speakers(session: Session, room_id: int) -> set[int]:
+    return set(
+        session.scalars(
+            select(RoomParticipant.user_id).where(
+                RoomParticipant.room_id == room_id,
+                RoomParticipant.removed_by_decision_id.is_not(None),
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class WithheldPart:
+    """A finished part that a moderation decision kept from publication."""
+
+    name: str
+    speaker_id: int
+    started_at: datetime
+    size: int
+
+
+def withheld(session: Session, settings: Settings, room_id: int) -> list[WithheldPart]:
+    """The parts of an ended room that a decision kept back: all of them when a decision ended
+    the room, else those of speakers a decision removed. They are what the decision may be
+    about, so moderators (and whoever reviews an appeal) can still hear them; nobody else."""
+    room = session.get(Room, room_id)
+    if room is None or room.state != RoomState.ENDED.value or not room.recording:
+        return []
+    removed = None if room.ended_by_decision_id is not None else _removed_speakers(session, room_id)
+    parts = []
+    for path in _finished_parts(room_dir(settings, room_id)):
+        try:
+            speaker = int(path.name.split("-")[0])
+            size = path.stat().st_size
+        except (ValueError, OSError):
+            continue
+        if removed is None or speaker in removed:
+            started = datetime.fromtimestamp(_start_ms(path) / 1000, UTC)
+            parts.append(WithheldPart(path.name, speaker, started, size))
+    return parts
+
+
+def pending(session: Session, settings: Settings, room_id: int) -> bool:
+    """Whether parts of this room still wait to be published (parts a decision withheld never
+    will be, so they do not count)."""
+    room = session.get(Room, room_id)
+    if room is None or room.ended_by_decision_id is not None:
+        return False
+    folder = room_dir(settings, room_id)
+    if not folder.is_dir():
+        return False
+    removed = _removed_speakers(session, room_id)
+    for path in folder.glob("*.webm*"):
+        try:
+            if int(path.name.split("-")[0]) not in removed:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def withheld_file(session: Session, settings: Settings, room_id: int, name: str) -> Path:
+    """The file of one withheld part (NotFound unless `withheld` lists that name: the name
+    comes from a URL and must not reach outside the room's folder)."""
+    if any(part.name == name for part in withheld(session, settings, room_id)):
+        return room_dir(settings, room_id) / name
+    raise NotFound("No such withheld recording in this room.")
 
 
 def recordings(session: Session, room_id: int) -> list[Attachment]:

@@ -11,7 +11,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request, WebSocket
-from starlette.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.responses import FileResponse, Response
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
@@ -175,7 +177,7 @@ def room_page(
         if (
             room.recording
             and room.state == RoomState.ENDED.value
-            and recording.has_unpublished(runtime.settings, room.id)
+            and recording.pending(session, runtime.settings, room.id)
         ):
             # Normally published when the room ends; this catches parts whose process
             # stopped before it could (they are taken as finished once untouched for a while).
@@ -199,11 +201,28 @@ def room_page(
                 "rules": rulebook.rules if rulebook else [],
                 "recordings": recording.recordings(session, room.id) if room.recording else [],
                 "recording_pending": room.recording
-                and recording.has_unpublished(runtime.settings, room.id),
+                and recording.pending(session, runtime.settings, room.id),
+                "withheld": _withheld_for(session, runtime, page, room.id),
             },
         )
     response.headers["Content-Security-Policy"] = ROOM_CSP
     return response
+
+
+def _withheld_for(
+    session: Session, runtime: Runtime, page: Page, room_id: int
+) -> list[tuple[recording.WithheldPart, str]]:
+    """The withheld parts with their speakers' names, for a moderator; nothing for others."""
+    if page.user is None or not page.user.is_moderator:
+        return []
+    parts = recording.withheld(session, runtime.settings, room_id)
+    names: dict[int, str] = {
+        row.id: row.username
+        for row in session.execute(
+            select(User.id, User.username).where(User.id.in_({p.speaker_id for p in parts}))
+        )
+    }
+    return [(part, names.get(part.speaker_id, "a former member")) for part in parts]
 
 
 def _host_action(runtime: Runtime, page: Page, room_id: int, csrf_token: str, what: str) -> None:
@@ -287,6 +306,29 @@ def moderate(
         )
         decision_id = decision.id
     return redirect(f"/statements/{decision_id}")
+
+
+@router.get("/rooms/{room_id}/withheld/{name}")
+def withheld_recording(
+    room_id: int,
+    name: str,
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """One part of a recording a moderation decision kept from publication: moderators only
+    (it is the decision's evidence), never cached."""
+    viewer = page.require_user()
+    if not viewer.is_moderator:
+        raise PermissionDenied("Only moderators can hear a recording a decision withheld.")
+    with runtime.db.session(read_only=True) as session:
+        path = recording.withheld_file(session, runtime.settings, room_id, name)
+    if not path.exists():
+        raise NotFound("No such withheld recording in this room.")
+    return FileResponse(
+        path,
+        media_type="audio/webm",
+        headers={"Cache-Control": "private, no-store", "Content-Disposition": "inline"},
+    )
 
 
 def _int(value: str, name: str) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from parvis.accounts.models import User
+from parvis.accounts.models import Role, User
 from parvis.config import Settings
 from parvis.live import recording, rooms
 from parvis.live.models import Room, RoomParticipant
@@ -18,6 +18,7 @@ from parvis.social.models import Attachment
 from tests.conftest import MakeUser
 from tests.live.conftest import MakeClient
 from tests.live.test_connection import _cookie, _until
+from tests.web.conftest import login
 
 
 def _recorded_room(runtime: Runtime, host: User) -> int:
@@ -136,7 +137,10 @@ def test_a_room_ended_by_a_decision_keeps_its_recording_unpublished(
     with runtime.db.session() as session:
         assert recording.publish(session, runtime.settings, room_id) == []
         assert session.query(Attachment).count() == 0
-    assert recording.has_unpublished(runtime.settings, room_id)
+        # Kept on disk for moderators, and never "waiting to be published".
+        withheld = recording.withheld(session, runtime.settings, room_id)
+        assert [part.speaker_id for part in withheld] == [host.id]
+        assert not recording.pending(session, runtime.settings, room_id)
 
 
 def test_a_part_abandoned_by_a_crashed_process_is_published_once_stale(
@@ -187,3 +191,43 @@ def test_the_host_speaks_ends_the_room_and_finds_the_recording_on_its_page(
     assert init.startswith(bytes.fromhex("1a45dfa3"))
     assert len(clusters) >= 30  # what was said, cluster by cluster
     assert Path(runtime.settings.media_dir / key).exists()
+
+
+def test_moderators_hear_what_a_decision_withheld_and_nobody_else_does(
+    runtime: Runtime, make_user: MakeUser, live_client: MakeClient
+) -> None:
+    host, troll = make_user("hostess"), make_user("troll")
+    make_user("mod", role=Role.MODERATOR)
+    room_id = _recorded_room(runtime, host)
+    recorder = recording.Recorder(runtime.settings)
+    for speaker in (host, troll):
+        recorder.write(room_id, _stream(speaker.id, 5))
+        recorder.end_stream(room_id, speaker.id)
+    with runtime.db.session() as session:  # a decision removed the troll from the stage
+        session.add(RoomParticipant(room_id=room_id, user_id=troll.id, removed_by_decision_id=1))
+    _end(runtime, room_id, host)
+    with runtime.db.session() as session:
+        assert len(recording.publish(session, runtime.settings, room_id)) == 1  # the host's
+        parts = recording.withheld(session, runtime.settings, room_id)
+        assert [part.speaker_id for part in parts] == [troll.id]
+        assert not recording.pending(session, runtime.settings, room_id)  # nothing left to publish
+    withheld_url = f"/live/rooms/{room_id}/withheld/{parts[0].name}"
+
+    moderator = live_client()
+    login(moderator, "mod")
+    page = moderator.get(f"/live/rooms/{room_id}")
+    assert "Withheld by a decision (moderators only)" in page.text
+    assert "@troll" in page.text
+    assert withheld_url in page.text
+    assert "being published" not in page.text
+    audio = moderator.get(withheld_url)
+    assert audio.status_code == 200
+    assert audio.headers["cache-control"] == "private, no-store"
+    assert _parse(audio.content)[0] is not None  # a playable WebM with its init segment
+    assert moderator.get(f"/live/rooms/{room_id}/withheld/..%2F..%2Fsecret_key").status_code == 404
+
+    member = live_client()
+    login(member, "hostess")
+    assert "Withheld by a decision" not in member.get(f"/live/rooms/{room_id}").text
+    assert member.get(withheld_url).status_code == 403
+    assert live_client().get(withheld_url).status_code in (401, 303)
