@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
@@ -20,8 +22,10 @@ from parvis.social import engagement, feeds, pins, posts
 from parvis.social.feeds import PageQuery
 from parvis.social.models import Post, PostKind
 from parvis.social.posts import PostDraft
+from parvis.social.rows import PostRow
 from parvis.social.views import build_view, build_views
 from parvis.social.visibility import Viewer
+from parvis.storage.hot import Reader
 
 router = APIRouter(prefix="/api/v1", tags=["statuses"])
 
@@ -294,11 +298,7 @@ def bookmarks(
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """The member's bookmarked statuses."""
-    who.member("read:bookmarks")
-    with runtime.db.session() as session:
-        viewer = _viewer(session, who)
-        rows = feeds.bookmarks(session, viewer, page)
-        return status_page(request, session, viewer, rows, runtime.settings, page.limit)
+    return _own_collection(request, page, who, runtime, "read:bookmarks", feeds.bookmarks)
 
 
 @router.get("/favourites", openapi_extra=PAGE_OPENAPI)
@@ -309,10 +309,21 @@ def favourites(
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """The statuses the member favourited, i.e. voted up (paged by status id, newest first)."""
-    who.member("read:favourites")
+    return _own_collection(request, page, who, runtime, "read:favourites", feeds.favourites)
+
+
+def _own_collection(
+    request: Request,
+    page: PageQuery,
+    who: Caller,
+    runtime: Runtime,
+    scope: str,
+    collect: Callable[[Reader, Viewer, PageQuery], list[PostRow]],
+) -> Response:
+    who.member(scope)
     with runtime.db.session() as session:
         viewer = _viewer(session, who)
-        rows = feeds.favourites(session, viewer, page)
+        rows = collect(session, viewer, page)
         return status_page(request, session, viewer, rows, runtime.settings, page.limit)
 
 
