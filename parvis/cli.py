@@ -100,6 +100,7 @@ def serve(
         h11_max_incomplete_event_size=settings.serve_max_header_bytes,
         ws_max_size=settings.serve_ws_max_bytes,
         ws_max_queue=settings.serve_ws_max_queue,
+        backlog=settings.serve_backlog,
     )
 
 

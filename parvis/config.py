@@ -178,7 +178,10 @@ class Settings(BaseSettings):
     # uvicorn (parvis serve): idle keep-alive timeout; how long a request head (request line and
     # headers) may take to arrive, from the connection or the first byte of a later request,
     # and how large it may be (408 / 431, `shield.protocol`); largest WebSocket message, and the
-    # WebSocket messages queued per connection before back-pressure.
+    # WebSocket messages queued per connection before back-pressure. The backlog is how many
+    # connections the kernel holds until the server accepts them (capped by
+    # net.core.somaxconn): a live room's join storm waits there instead of being dropped.
+    serve_backlog: int = Field(default=4096, ge=16)
     serve_keep_alive_seconds: int = Field(default=5, ge=1)
     serve_header_timeout_seconds: float = Field(default=10.0, gt=0)
     serve_max_header_bytes: int = Field(default=16 * 1024, ge=1024)

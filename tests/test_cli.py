@@ -79,3 +79,20 @@ def test_db_upgrade_reports_success(data_dir: Path) -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0
     assert (data_dir / "parvis.db").exists()
+
+
+def test_serve_runs_uvicorn_with_the_shields_limits_and_a_deep_backlog(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
+    monkeypatch.setenv("PARVIS_SERVE_BACKLOG", "8192")
+    result = runner.invoke(app, ["serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8123/" in result.output
+    assert seen["app"] == "parvis.app:create_app"
+    assert seen["backlog"] == 8192
+    assert seen["http"] == "parvis.shield.protocol:GuardedHttpToolsProtocol"
+    assert seen["proxy_headers"] is False
