@@ -303,3 +303,18 @@ class Pin(Base):
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReadMarker(Base):
+    """Where a member stopped reading a timeline (Mastodon's markers), so that their apps on
+    several devices open at the same place. `version` counts the saves."""
+
+    __tablename__ = "read_markers"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    timeline: Mapped[str] = mapped_column(String(20), primary_key=True)  # home | notifications
+    last_read_id: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

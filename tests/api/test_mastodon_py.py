@@ -47,6 +47,11 @@ def test_mastodon_py_round_trip(live_api: str, make_user: MakeUser) -> None:
     assert [s["id"] for s in older] == [posted[0]["id"]]
     favourited = ana.status_favourite(posted[2]["id"])
     assert favourited["favourites_count"] == 1
+    assert [s["id"] for s in ana.favourites()] == [posted[2]["id"]]
+    ana.markers_set("home", posted[2]["id"])
+    assert ana.markers_get("home")["home"]["last_read_id"] == str(posted[2]["id"])
+    assert ana.custom_emojis() == []
+    assert ana.lists() == []
     reply = ana.status_post("a reply", in_reply_to_id=posted[2]["id"])
     context = bob.status_context(posted[2]["id"])
     assert [s["id"] for s in context["descendants"]] == [reply["id"]]
