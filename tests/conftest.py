@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -145,8 +146,10 @@ def make_user(runtime: Runtime) -> MakeUser:
 
 
 def outbox_messages(settings: Settings) -> list[str]:
-    """Every e-mail written to the outbox, oldest first: headers and decoded body as text.
-    Delivers what is queued first, as the server's outbox loop would."""
+    """Every e-mail written to the outbox, in the order it was queued: headers and decoded
+    body as text. Delivers what is queued first, as the server's outbox loop would (a running
+    app's loop may deliver some at the same time, so files are not ordered by when they were
+    written but by the queue id in their Message-ID)."""
     database = Database(settings)
     try:
         outbox.deliver_all(database, settings)
@@ -155,12 +158,14 @@ def outbox_messages(settings: Settings) -> list[str]:
     folder = settings.outbox_dir
     if not folder.exists():
         return []
-    texts = []
+    queued: list[tuple[int, str, str]] = []
     for path in sorted(folder.glob("*.eml")):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         body = message.get_body(("plain",))
         assert body is not None
         headers = "".join(f"{key}: {value}\n" for key, value in message.items())
-        texts.append(headers + "\n" + body.get_content())
-    return texts
+        queue_id = re.search(r"\.mail\.(\d+)@", str(message["Message-ID"]))
+        order = int(queue_id.group(1)) if queue_id else 0
+        queued.append((order, path.name, headers + "\n" + body.get_content()))
+    return [text for _, _, text in sorted(queued)]

@@ -65,7 +65,9 @@ def deliver_pending(db: Database, settings: Settings) -> int:
     claimed = _claim(db)
     if not claimed:
         return 0
-    messages = [transport.message(settings, m.recipient, m.subject, m.body) for m in claimed]
+    messages = [
+        transport.message(settings, m.recipient, m.subject, m.body, queue_id=m.id) for m in claimed
+    ]
     ids = [m.id for m in claimed]
     try:
         transport.hand_over(settings, messages)

@@ -14,14 +14,21 @@ from email.utils import formatdate, make_msgid
 from parvis.config import Settings
 
 
-def message(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
-    """A plain-text message from the instance."""
+def message(
+    settings: Settings, to: str, subject: str, body: str, *, queue_id: int | None = None
+) -> EmailMessage:
+    """A plain-text message from the instance. Its Message-ID names the queued row it came
+    from (`mail.<id>` in it), so an operator can match a delivered message to
+    `outgoing_mail`, and the order messages were queued in survives several senders."""
     built = EmailMessage()
     built["From"] = f"{settings.instance_name} <{settings.contact_email}>"
     built["To"] = to
     built["Subject"] = subject
     built["Date"] = formatdate(localtime=False)
-    built["Message-ID"] = make_msgid(domain=settings.domain.split(":")[0])
+    built["Message-ID"] = make_msgid(
+        idstring=f"mail.{queue_id}" if queue_id is not None else None,
+        domain=settings.domain.split(":")[0],
+    )
     built.set_content(body)
     return built
 
