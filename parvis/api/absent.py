@@ -1,12 +1,12 @@
 """Mastodon endpoints for features Parvis does not have, answered truthfully.
 
 Mastodon apps fetch custom emoji, announcements, lists, direct conversations, follow requests,
-followed hashtags and domain blocks when they start or open a tab, and several
-show an error screen when one answers 404. Parvis has none of these: no custom emoji, no
-announcements, no lists, no direct messages (everything said here is public), no locked
-accounts, no hashtag following, and no other servers whose domains a member could block. The
-true answer to "which of mine are there?" is then the empty list. Creating one is refused with
-a message that says so, instead of a 404 that reads like a typo in the path.
+followed hashtags and domain blocks when they start or open a tab, and several show an error
+screen when one answers 404. Parvis has none of these: no custom emoji, no announcements, no
+lists, no direct messages (everything said here is public), no locked accounts, no hashtag
+following, and no other servers whose domains a member could block. The true answer to
+"which of mine are there?" is then the empty list. Creating a list or a domain block is refused
+with a message that says so, instead of a 404 that reads like a typo in the path.
 """
 
 from __future__ import annotations
