@@ -55,6 +55,18 @@ def _decide(
         return decisions.decide(session, DecisionRequest(**values))  # type: ignore[arg-type]
 
 
+def _restrict(runtime: Runtime, member_id: int, feature: str, days: int) -> Decision:
+    """Restrict one feature of an account for some days."""
+    return _decide(
+        runtime,
+        SubjectType.ACCOUNT,
+        str(member_id),
+        Action.RESTRICT_ACCOUNT,
+        features=(feature,),
+        duration=timedelta(days=days),
+    )
+
+
 def _write(runtime: Runtime, author: User, body: str, **extra: object) -> int:
     with runtime.db.session() as session:
         me = session.get_one(User, author.id)
@@ -149,14 +161,7 @@ def test_account_restrictions_and_suspension_stop_posting(
     runtime: Runtime, make_user: MakeUser
 ) -> None:
     member = make_user("member")
-    _decide(
-        runtime,
-        SubjectType.ACCOUNT,
-        str(member.id),
-        Action.RESTRICT_ACCOUNT,
-        features=("links",),
-        duration=timedelta(days=3),
-    )
+    _restrict(runtime, member.id, "links", 3)
     with pytest.raises(PermissionDenied, match="links is restricted"):
         _write(runtime, member, "see https://example.org")
     assert _write(runtime, member, "no link, fine")
@@ -448,14 +453,7 @@ def test_each_restricted_feature_is_refused_and_only_it(
             session, runtime.settings, me, filename="notes.pdf", data=make_pdf([["Notes"]])
         )
         upload_id = str(upload.id)
-    _decide(
-        runtime,
-        SubjectType.ACCOUNT,
-        str(member_id),
-        Action.RESTRICT_ACCOUNT,
-        features=(feature,),
-        duration=timedelta(days=3),
-    )
+    _restrict(runtime, member_id, feature, 3)
     attempts = {
         "links": {"status": "see https://example.org/page"},
         "posting": {"status": "just words"},
@@ -584,14 +582,7 @@ def test_a_posting_restriction_outlives_a_shorter_suspension(
     runtime: Runtime, make_user: MakeUser
 ) -> None:
     member = make_user("member")
-    restriction = _decide(
-        runtime,
-        SubjectType.ACCOUNT,
-        str(member.id),
-        Action.RESTRICT_ACCOUNT,
-        features=("links",),
-        duration=timedelta(days=3),
-    )
+    restriction = _restrict(runtime, member.id, "links", 3)
     suspension = _decide(
         runtime, SubjectType.ACCOUNT, str(member.id), Action.SUSPEND, duration=timedelta(days=1)
     )
@@ -609,31 +600,17 @@ def test_feature_restrictions_in_force_together_combine_and_end_one_by_one(
     runtime: Runtime, make_user: MakeUser
 ) -> None:
     member = make_user("member")
-    links = _decide(
-        runtime,
-        SubjectType.ACCOUNT,
-        str(member.id),
-        Action.RESTRICT_ACCOUNT,
-        features=("links",),
-        duration=timedelta(days=7),
-    )
-    media = _decide(
-        runtime,
-        SubjectType.ACCOUNT,
-        str(member.id),
-        Action.RESTRICT_ACCOUNT,
-        features=("replies",),
-        duration=timedelta(days=3),
-    )
+    links = _restrict(runtime, member.id, "links", 7)
+    replies = _restrict(runtime, member.id, "replies", 3)
     with pytest.raises(PermissionDenied, match="links is restricted"):
         _write(runtime, member, "see https://example.org")
     first = _write(runtime, member, "a post of mine")
     with pytest.raises(PermissionDenied, match="Replying is restricted"):
         _write(runtime, member, "a reply", in_reply_to_id=first)
-    assert media.ends_at is not None
+    assert replies.ends_at is not None
     assert links.ends_at is not None
     with runtime.db.session() as session:  # the shorter one ends; the other stays whole
-        decisions.expire_due(session, media.ends_at + timedelta(seconds=1))
+        decisions.expire_due(session, replies.ends_at + timedelta(seconds=1))
         current = session.get_one(AccountRestriction, member.id)
         assert (current.features, current.decision_id) == ("links", links.id)
     assert _write(runtime, member, "a reply at last", in_reply_to_id=first)

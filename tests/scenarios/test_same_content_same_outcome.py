@@ -21,7 +21,7 @@ from parvis.config import Settings
 from parvis.moderation import publication
 from parvis.moderation.models import Decision
 from parvis.runtime import Runtime
-from tests.api.conftest import TokenFor, post_status
+from tests.api.conftest import Headers, TokenFor, post_status
 from tests.conftest import MakeUser
 from tests.web.conftest import form_post, login
 
@@ -41,9 +41,12 @@ def _decisions_about(runtime: Runtime, post_id: str) -> list[tuple[str, int, str
         ]
 
 
-def test_same_content_gets_the_same_decision_whoever_posts_it(
+def _big_and_small_voices_after_a_listing(
     client: TestClient, runtime: Runtime, token_for: TokenFor, make_user: MakeUser
-) -> None:
+) -> tuple[Headers, Headers, Headers]:
+    """The default rulebook in force; @bigvoice (a million followers) and @smallvoice (ten);
+    an admin; and a moderator who has listed leaks.example as hacked materials. Returns the
+    tokens of the big voice, the small one and the admin (the client is left signed out)."""
     with runtime.db.session() as session:
         publication.ensure_default(session)
     big, small = token_for("bigvoice"), token_for("smallvoice")
@@ -63,6 +66,13 @@ def test_same_content_gets_the_same_decision_whoever_posts_it(
     )
     assert listed.status_code == 303
     client.cookies.clear()
+    return big, small, admin
+
+
+def test_same_content_gets_the_same_decision_whoever_posts_it(
+    client: TestClient, runtime: Runtime, token_for: TokenFor, make_user: MakeUser
+) -> None:
+    big, small, admin = _big_and_small_voices_after_a_listing(client, runtime, token_for, make_user)
 
     linked = [post_status(client, who, f"Worth reading: {LINK}")["id"] for who in (big, small)]
     outcomes = [_decisions_about(runtime, post_id) for post_id in linked]
@@ -101,27 +111,7 @@ def test_different_treatment_is_listed_and_the_owner_acts_only_by_decision(
     make_user: MakeUser,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with runtime.db.session() as session:
-        publication.ensure_default(session)
-    big, small = token_for("bigvoice"), token_for("smallvoice")
-    owner = token_for("owner", role=Role.ADMIN)
-    with runtime.db.session() as session:
-        for name, followers in (("bigvoice", 1_000_000), ("smallvoice", 10)):
-            session.execute(
-                update(User).where(User.username == name).values(followers_count=followers)
-            )
-    make_user("mod_one", role=Role.MODERATOR)
-    login(client, "mod_one")
-    assert (
-        form_post(
-            client,
-            "/moderation/lists",
-            page="/moderation",
-            data={"kind": "domain", "value": "leaks.example", "rule": "hacked-materials"},
-        ).status_code
-        == 303
-    )
-    client.cookies.clear()
+    big, small, owner = _big_and_small_voices_after_a_listing(client, runtime, token_for, make_user)
     big_post, small_post = (
         post_status(client, who, f"Worth reading: {LINK}")["id"] for who in (big, small)
     )
