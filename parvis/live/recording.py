@@ -154,6 +154,14 @@ def _finished_parts(folder: Path) -> list[Path]:
     return sorted(found, key=lambda path: (_start_ms(path), path.name))
 
 
+def _speaker(path: Path) -> int | None:
+    """The speaker (stream) a part's file name says it holds; None for a stranger's file."""
+    try:
+        return int(path.name.split("-")[0])
+    except ValueError:
+        return None
+
+
 def _start_ms(path: Path) -> int:
     try:
         return int(path.name.split(".")[0].split("-")[1])
@@ -172,11 +180,8 @@ def publish(session: Session, settings: Settings, room_id: int) -> list[Attachme
     withheld = _removed_speakers(session, room_id)
     created = []
     for path in _finished_parts(room_dir(settings, room_id)):
-        try:
-            stream = int(path.name.split("-")[0])
-        except ValueError:
-            continue
-        if stream in withheld:
+        stream = _speaker(path)
+        if stream is None or stream in withheld:
             continue
         key = f"{KEY_PREFIX}/{room_id}/{path.name}"
         target = media.media_path(settings, key)
@@ -242,12 +247,11 @@ def withheld(session: Session, settings: Settings, room_id: int) -> list[Withhel
     removed = None if room.ended_by_decision_id is not None else _removed_speakers(session, room_id)
     parts = []
     for path in _finished_parts(room_dir(settings, room_id)):
-        try:
-            speaker = int(path.name.split("-")[0])
-            size = path.stat().st_size
-        except (ValueError, OSError):
+        speaker = _speaker(path)
+        if speaker is None or (removed is not None and speaker not in removed):
             continue
-        if removed is None or speaker in removed:
+        with contextlib.suppress(OSError):  # the file went away meanwhile
+            size = path.stat().st_size
             started = datetime.fromtimestamp(_start_ms(path) / 1000, UTC)
             parts.append(WithheldPart(path.name, speaker, started, size))
     return parts
@@ -263,13 +267,10 @@ def pending(session: Session, settings: Settings, room_id: int) -> bool:
     if not folder.is_dir():
         return False
     removed = _removed_speakers(session, room_id)
-    for path in folder.glob("*.webm*"):
-        try:
-            if int(path.name.split("-")[0]) not in removed:
-                return True
-        except ValueError:
-            continue
-    return False
+    return any(
+        speaker is not None and speaker not in removed
+        for speaker in map(_speaker, folder.glob("*.webm*"))
+    )
 
 
 def withheld_file(session: Session, settings: Settings, room_id: int, name: str) -> Path:
