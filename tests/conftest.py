@@ -8,6 +8,7 @@ import email.policy
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
@@ -24,6 +25,7 @@ from parvis.accounts.models import Role, User
 from parvis.app import create_app
 from parvis.config import Settings
 from parvis.mail import outbox
+from parvis.mail.models import OutgoingMail
 from parvis.moderation import screening
 from parvis.runtime import Runtime
 from parvis.storage import migrate
@@ -149,10 +151,22 @@ def outbox_messages(settings: Settings) -> list[str]:
     """Every e-mail written to the outbox, in the order it was queued: headers and decoded
     body as text. Delivers what is queued first, as the server's outbox loop would (a running
     app's loop may deliver some at the same time, so files are not ordered by when they were
-    written but by the queue id in their Message-ID)."""
+    written but by the queue id in their Message-ID, and messages that loop has claimed are
+    waited for until written)."""
     database = Database(settings)
+    unsent = (
+        select(func.count())
+        .select_from(OutgoingMail)
+        .where(OutgoingMail.sent_at.is_(None), OutgoingMail.attempts < outbox.MAX_ATTEMPTS)
+    )
     try:
-        outbox.deliver_all(database, settings)
+        deadline = time.monotonic() + 10
+        while True:
+            outbox.deliver_all(database, settings)
+            with database.session(read_only=True) as session:
+                if not session.scalar(unsent) or time.monotonic() > deadline:
+                    break
+            time.sleep(0.02)
     finally:
         database.dispose()
     folder = settings.outbox_dir
