@@ -70,6 +70,10 @@ def overload_settings(settings: Settings) -> OverloadSettings:
     )
 
 
+# Log-ins, sign-ups and resets that may wait for a password-hashing slot, per slot.
+PASSWORD_WAITERS = 4
+
+
 @dataclass
 class ShieldState:
     """The shield's parts for one application (the admin page reads them too)."""
@@ -83,6 +87,7 @@ class ShieldState:
     gate: Gate
     history: metrics.History = field(default_factory=metrics.History)
     password_work: int = 0  # log-ins, sign-ups and resets running now (a bulkhead)
+    password_waiting: int = 0  # and those waiting briefly for one of them to finish
     _challenge_page: bytes = b""
 
     @classmethod
@@ -218,9 +223,10 @@ class Shield:
             return
         holds_slot = route_class not in LONG_LIVED and level is not Priority.EXEMPT
         password_work = route_class in ANONYMOUS_BY_NATURE and method not in ("GET", "HEAD")
-        if password_work and state.password_work >= state.settings.shield_password_work_concurrency:
+        if password_work and not await self._password_slot():
             state.gate.shed()
             admitted = False
+            password_work = False  # no slot taken, none to give back
         elif holds_slot:
             admitted = await state.gate.acquire(level)
         else:
@@ -229,6 +235,8 @@ class Shield:
             if not admitted:
                 state.gate.shed()
         if not admitted:
+            if password_work:
+                state.password_work -= 1
             await self._refused(
                 scope,
                 send,
@@ -244,13 +252,40 @@ class Shield:
             await self.app(scope, receive, send)
             metrics.REQUESTS.labels(route_class.value, "101").inc()
             return
-        if password_work:
-            state.password_work += 1
         try:
             await self._serve(scope, receive, send, route_class, method, limit_headers, holds_slot)
         finally:
             if password_work:
                 state.password_work -= 1
+
+    async def _password_slot(self) -> bool:
+        """Take one of the `shield_password_work_concurrency` password-hashing slots, waiting
+        up to `shield_queue_wait_ms` for one (two members logging in at the same moment both
+        get in), with at most `PASSWORD_WAITERS` per slot waiting: past that, or after the
+        wait, the caller refuses with 503 (a log-in flood queues nothing).
+
+        Polls rather than waiting on an asyncio primitive: one application may be served
+        from several event loops (tests serve one app from uvicorn and a TestClient at once),
+        and a loop-bound Condition would fail there; a few waiters polling every 5 ms cost
+        nothing."""
+        state = self.state
+        limit = state.settings.shield_password_work_concurrency
+        if state.password_work < limit:
+            state.password_work += 1
+            return True
+        if state.password_waiting >= limit * PASSWORD_WAITERS:
+            return False
+        state.password_waiting += 1
+        try:
+            deadline = time.monotonic() + state.settings.shield_queue_wait_ms / 1000
+            while time.monotonic() < deadline:
+                await asyncio.sleep(0.005)
+                if state.password_work < limit:
+                    state.password_work += 1
+                    return True
+            return False
+        finally:
+            state.password_waiting -= 1
 
     async def _serve(
         self,
