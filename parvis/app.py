@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.state.runtime = runtime
     _install_error_handlers(app)
 
+    from parvis.api.express import ExpressLane
     from parvis.api.routes import api_routers
     from parvis.api.streaming import install_streaming
     from parvis.audit import api as audit_api
@@ -152,6 +153,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     install_streaming(app, runtime)  # Mastodon streaming API: WebSocket + SSE, its broker
     app.include_router(audit_api.router)
     app.include_router(audit_pages.router, include_in_schema=False)
+    # Added first, so innermost: inside the shield, the body limit and the security headers.
+    app.add_middleware(ExpressLane)
     mount_web(app)
 
     @app.get("/health", include_in_schema=False)
