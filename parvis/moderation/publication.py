@@ -90,16 +90,29 @@ def rules(session: Session, version: int | None = None) -> tuple[int, Rulebook]:
     several times per decision, and versions never change (their hash says so). Within one
     transaction the answer is remembered (a strike count asks once per past decision);
     `publish` forgets it."""
-    transaction = session.get_transaction()
-    held = session.info.get(_SESSION_KEY)
-    if held is None or held[0] is not transaction:
-        held = session.info[_SESSION_KEY] = (transaction, {})
-    remembered: dict[int | None, tuple[int, Rulebook]] = held[1]
+    remembered = _remembered(session)
     answer = remembered.get(version)
     if answer is None:
         answer = remembered[version] = _rules(session, version)
         remembered[answer[0]] = answer
     return answer
+
+
+def hold_in_force(session: Session, version: int, rulebook: Rulebook) -> None:
+    """Tell `rules` which version is in force for the rest of this transaction, when the caller
+    has just read it (screening reads it for every post): a decision then asks for its rules
+    without another query."""
+    remembered = _remembered(session)
+    remembered[None] = remembered[version] = (version, rulebook)
+
+
+def _remembered(session: Session) -> dict[int | None, tuple[int, Rulebook]]:
+    transaction = session.get_transaction()
+    held = session.info.get(_SESSION_KEY)
+    if held is None or held[0] is not transaction:
+        held = session.info[_SESSION_KEY] = (transaction, {})
+    remembered: dict[int | None, tuple[int, Rulebook]] = held[1]
+    return remembered
 
 
 def _rules(session: Session, version: int | None) -> tuple[int, Rulebook]:

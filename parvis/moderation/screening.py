@@ -275,6 +275,7 @@ def screen_post(
     if state is None:
         return []  # no rulebook published yet: nothing to apply
     version, rulebook, on_list = state
+    publication.hold_in_force(session, version, rulebook)
     taken: list[Decision] = []
     applied: set[str] = set()
     for source in sources_of(session, services, post, rulebook, on_list, new=new):
