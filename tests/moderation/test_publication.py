@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -62,6 +63,31 @@ def test_rules_in_force_are_remembered_per_transaction_and_forgotten_on_publish(
         assert "a person" in publication.rules(session, 1)[1].rule("harassment").text
     with runtime.db.session() as session:
         assert publication.rules(session)[0] == 2
+
+
+def test_rules_held_by_screening_are_answered_without_a_query(runtime: Runtime) -> None:
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    with runtime.db.session() as session:
+        version, rulebook = publication.rules(session)
+    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    try:
+        with runtime.db.session() as session:
+            publication.hold_in_force(session, version, rulebook)
+            assert publication.rules(session) == (version, rulebook)
+            assert publication.rules(session, version)[1] is rulebook
+            held = [s for s in statements if "rulebook_versions" in s]
+        with runtime.db.session() as session:
+            assert publication.rules(session)[0] == version  # the next transaction asks again
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", count)
+    assert held == []
+    assert any("rulebook_versions" in s for s in statements)
 
 
 def test_rules_pages_show_current_version_and_diff(runtime: Runtime, client: TestClient) -> None:
