@@ -100,7 +100,8 @@ class Settings(BaseSettings):
     dsa_api_timeout_seconds: float = Field(default=30.0, gt=0)
 
     # Live rooms (parvis.live): joins let in per second per process from the waiting line
-    # (and the burst allowed at once); how often the relay flushes a room's audio to its
+    # (and the burst allowed at once), a ceiling lowered while the event loop runs later than
+    # live_admission_lag_ms (0: never lowered); how often the relay flushes a room's audio to its
     # listeners (stretched in big rooms to stay under live_max_writes_per_second socket writes
     # per process); how far a listener may fall behind (bytes buffered, or messages on servers
     # other than uvicorn) before frames are dropped for them, and how long a stalled listener is
@@ -108,6 +109,7 @@ class Settings(BaseSettings):
     # the Redis key/channel prefix for fan-out across processes (used when redis_url is set).
     live_admissions_per_second: float = Field(default=2000.0, gt=0)
     live_admission_burst: int = Field(default=100, ge=1)
+    live_admission_lag_ms: int = Field(default=25, ge=0, le=1000)
     live_flush_ms: int = Field(default=40, ge=1, le=1000)
     live_max_writes_per_second: float = Field(default=100_000.0, gt=0)
     live_listener_buffer_bytes: int = Field(default=65536, ge=4096)

@@ -71,7 +71,11 @@ class Hub:
         self.relays: dict[int, RoomRelay] = {}
         self.connections: dict[int, set[Connection]] = defaultdict(set)
         self.rooms: dict[int, RoomInfo] = {}
-        self.line = WaitingLine(settings.live_admissions_per_second, settings.live_admission_burst)
+        self.line = WaitingLine(
+            settings.live_admissions_per_second,
+            settings.live_admission_burst,
+            lag_limit=settings.live_admission_lag_ms / 1000 or None,
+        )
         self.bus: RedisBus | None = None
         if settings.redis_url:
             self.bus = RedisBus(

@@ -10,6 +10,11 @@ LISTENERS = Gauge(
     "parvis_live_listeners", "Connections admitted to a room in this process.", ["room"]
 )
 WAITING = Gauge("parvis_live_waiting", "Connections in this process's waiting line.")
+ADMISSION_RATE = Gauge(
+    "parvis_live_admission_rate",
+    "Joins per second this process's waiting line lets in now (the configured rate, or less "
+    "while the event loop runs late).",
+)
 ADMITTED = Counter("parvis_live_admitted_total", "Connections let in from the waiting line.")
 FRAMES_IN = Counter(
     "parvis_live_frames_received_total",

@@ -7,7 +7,8 @@ set, so every worker of an instance counts the same requests (all but the forged
 budget, which guards each process's own database lookups and stays in its memory). Redis
 trouble never takes the site down: the check then lets the request through and says so in the
 log (fail open). When a flood queues more than `ADDRESS_CHECKS_IN_FLIGHT` address-counted
-checks on Redis, further ones are shed as overload so members' checks never wait behind them.
+checks on Redis, further ones are shed as overload so members' checks never wait behind them;
+live-room joins past `LIVE_CHECKS_IN_FLIGHT` are counted in process memory instead.
 
 Which counter a request hits: anonymous requests count against their address; a signed-in
 member's against their account (members behind one NAT must not share a budget, as in
@@ -48,6 +49,11 @@ REDIS_CONNECTIONS = 128
 # queue (bench/flood.py, two workers: member p99 785 ms). Past this bound an address-counted
 # request is shed as overload before it costs a round trip, so members always find connections.
 ADDRESS_CHECKS_IN_FLIGHT = REDIS_CONNECTIONS // 2
+# Per process: anonymous live-room joins waiting on Redis at once. A join storm with the event
+# loop busy kept the whole pool waiting (bench/live.py, two workers: "No connection available"
+# after 0.5 s, the join held that long, then let through uncounted). A join is never shed:
+# past this bound it is counted in this process's memory instead, against the same limits.
+LIVE_CHECKS_IN_FLIGHT = REDIS_CONNECTIONS // 4
 DENIED_CACHE_SIZE = 100_000
 
 # Which settings hold each class's limits: (per address, per account). The challenge's own
@@ -173,6 +179,9 @@ class RateLimits:
         self._last_error_logged = 0.0
         self._denied: dict[tuple[str, str], Verdict] = {}
         self._address_checks = 0
+        self._live_checks = 0
+        # Where joins are counted while too many already wait on Redis (see LIVE_CHECKS_...).
+        self._spill = limits.strategies.SlidingWindowCounterRateLimiter(InlineExpiryMemoryStorage())
         # The forged-credential budget only guards this process's database lookups, so it is
         # kept per process, in memory even with Redis: no round trip for it in a flood.
         self._lookups = limits.strategies.SlidingWindowCounterRateLimiter(
@@ -214,13 +223,16 @@ class RateLimits:
         denied = self._denied.get((route_class.value, who))
         if denied is not None and denied.reset_at > time.time():
             return denied
-        bounded = self.shared and scope == "address" and route_class is not RouteClass.LIVE
+        live = route_class is RouteClass.LIVE
+        bounded = self.shared and scope == "address"
+        if bounded and live and self._live_checks >= LIVE_CHECKS_IN_FLIGHT:
+            return await self._hit(items, route_class.value, who, scope, headers, self._spill)
+        if bounded and not live and self._address_checks >= ADDRESS_CHECKS_IN_FLIGHT:
+            raise CountersBusy
         if bounded:
-            if self._address_checks >= ADDRESS_CHECKS_IN_FLIGHT:
-                raise CountersBusy
-            self._address_checks += 1
+            self._adjust_in_flight(live, 1)
         try:
-            return await self._hit(items, route_class.value, who, scope, headers)
+            return await self._hit(items, route_class.value, who, scope, headers, self._sync)
         except Exception:  # counters unavailable: serve rather than refuse everyone
             now = time.monotonic()
             if now - self._last_error_logged > 60:
@@ -229,7 +241,13 @@ class RateLimits:
             return None
         finally:
             if bounded:
-                self._address_checks -= 1
+                self._adjust_in_flight(live, -1)
+
+    def _adjust_in_flight(self, live: bool, change: int) -> None:
+        if live:
+            self._live_checks += change
+        else:
+            self._address_checks += change
 
     def lookup_allowed(self, address_key: str) -> bool:
         """Whether this address may have one more unknown cookie or token looked up: true
@@ -241,20 +259,28 @@ class RateLimits:
         self._lookups.hit(CREDENTIAL_LOOKUPS, "lookup", address_key)
 
     async def _hit(
-        self, items: list[RateLimitItem], kind: str, who: str, scope: str, headers: bool
+        self,
+        items: list[RateLimitItem],
+        kind: str,
+        who: str,
+        scope: str,
+        headers: bool,
+        local: limits.strategies.SlidingWindowCounterRateLimiter | None,
     ) -> Verdict:
+        """Count the request against each limit, in process memory when `local` is given and
+        in Redis otherwise."""
         reported: Verdict | None = None
         for item in items:
-            if self._sync is not None:
-                allowed = self._sync.hit(item, kind, who)
+            if local is not None:
+                allowed = local.hit(item, kind, who)
             else:
                 assert self._async is not None
                 allowed = await self._async.hit(item, kind, who)
             if allowed and not headers:
                 reported = Verdict(True, item.amount, item.amount, time.time(), scope)
                 continue
-            if self._sync is not None:
-                stats = self._sync.get_window_stats(item, kind, who)
+            if local is not None:
+                stats = local.get_window_stats(item, kind, who)
             else:
                 assert self._async is not None
                 stats = await self._async.get_window_stats(item, kind, who)
@@ -273,6 +299,7 @@ class RateLimits:
         """Forget every counter (tests and the admin page's reset)."""
         self._denied.clear()
         self._lookups.storage.reset()
+        self._spill.storage.reset()
         if self._sync is not None:
             self._sync.storage.reset()
         elif self._async is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from parvis.live import metrics
 from parvis.live.admission import WaitingLine
 
 
@@ -45,3 +46,56 @@ def test_people_who_leave_do_not_use_up_the_rate() -> None:
         return int((time.monotonic() - started) * 1000)
 
     assert asyncio.run(scenario()) < 200
+
+
+def test_the_rate_follows_event_loop_lag_between_a_floor_and_the_ceiling() -> None:
+    async def scenario() -> None:
+        line = WaitingLine(rate=1000, burst=1, lag_limit=0.025, min_rate=50)
+        line.follow_lag(0.040, now=10.0, elapsed=0.06)
+        assert line.rate == 750  # late: cut by a quarter
+        line.follow_lag(0.040, now=10.05, elapsed=0.06)
+        assert line.rate == 750  # one cut per burst of lateness
+        for step in range(40):
+            line.follow_lag(0.5, now=11.0 + step, elapsed=0.5)
+        assert line.rate == 50  # never below the floor
+        line.follow_lag(0.005, now=60.0, elapsed=1.0)
+        assert line.rate == 150  # punctual again: a tenth of the ceiling back per second
+        line.follow_lag(0.020, now=61.0, elapsed=1.0)
+        assert line.rate == 150  # under the limit but not comfortably: held
+        for step in range(20):
+            line.follow_lag(0.0, now=62.0 + step, elapsed=1.0)
+        assert line.rate == 1000  # and never above the configured rate
+        for _ in range(3):
+            line.join()
+        waiting = line.join()
+        line.rate = 2
+        assert line.expected_wait(waiting) == line.position(waiting) / 2  # at the rate in force
+
+    asyncio.run(scenario())
+
+
+def test_without_a_lag_limit_the_rate_stays_as_configured() -> None:
+    async def scenario() -> float:
+        line = WaitingLine(rate=300, burst=1)
+        line.follow_lag(5.0, now=1.0, elapsed=5.0)
+        return line.rate
+
+    assert asyncio.run(scenario()) == 300
+
+
+def test_a_late_loop_slows_admission_and_the_line_says_so() -> None:
+    async def scenario() -> tuple[float, float]:
+        line = WaitingLine(rate=1000, burst=1, tick=0.01, lag_limit=0.005, min_rate=20)
+        assert metrics.ADMISSION_RATE._value.get() == 1000
+        tickets = [line.join() for _ in range(30)]
+        await asyncio.sleep(0)  # the line's task starts its first tick
+        loop_blocked_until = time.monotonic() + 0.05
+        while time.monotonic() < loop_blocked_until:  # the loop is busy elsewhere
+            pass
+        await asyncio.sleep(0.03)
+        await tickets[-1].admitted.wait()
+        assert metrics.ADMISSION_RATE._value.get() == line.rate  # exported at /metrics
+        return line.rate, line.ceiling
+
+    rate, ceiling = asyncio.run(scenario())
+    assert rate < 0.9 * ceiling  # cut by a quarter, then climbing back slowly

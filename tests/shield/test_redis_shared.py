@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import pytest
 import redis
+from starlette.testclient import WebSocketDenialResponse
 
 from parvis.runtime import Runtime
 from parvis.shield import ratelimit
@@ -70,4 +72,31 @@ def test_a_flood_queueing_on_redis_sheds_anonymous_checks_not_members(
     assert member.status_code == 200
     assert "x-ratelimit-remaining" in member.headers  # counted in Redis, not waved through
     keys = redis.Redis.from_url(REDIS_URL).keys(f"{redis_prefix}*")
+    redis.Redis.from_url(REDIS_URL).delete(*keys)
+
+
+def test_joins_past_the_redis_bound_are_counted_in_memory_not_shed(
+    make_app: MakeApp, client_for: ClientFor, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if a join storm already had every live-check slot waiting on Redis.
+    monkeypatch.setattr(ratelimit, "LIVE_CHECKS_IN_FLIGHT", 0)
+    app = make_app(
+        redis_url=REDIS_URL, shield_redis_prefix=redis_prefix, shield_live_per_address="1/hour"
+    )
+    client = client_for(app)
+    with (
+        contextlib.suppress(Exception),  # the first handshake reaches the endpoint
+        client.websocket_connect("/api/v1/streaming?stream=public"),
+    ):
+        pass
+    with (
+        pytest.raises(WebSocketDenialResponse) as refused,
+        client.websocket_connect("/api/v1/streaming?stream=public"),
+    ):
+        pass
+    assert refused.value.status_code == 429  # still limited: counted here instead
+    assert redis.Redis.from_url(REDIS_URL).keys(f"{redis_prefix}*") == []
+    assert client.get("/api/v1/instance").status_code == 200  # other checks still use Redis
+    keys = redis.Redis.from_url(REDIS_URL).keys(f"{redis_prefix}*")
+    assert keys
     redis.Redis.from_url(REDIS_URL).delete(*keys)
