@@ -4,6 +4,7 @@ WebSocket. The socket authenticates with the session cookie and refuses other si
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from parvis.live import chat, recording, rooms
 from parvis.live.connection import CLOSE_ENDED, CLOSE_REMOVED, Connection
 from parvis.live.hub import hub_for
 from parvis.live.models import Room, RoomRole, RoomState
+from parvis.live.transport import current_transport
 from parvis.moderation import publication
 from parvis.moderation.decisions import DecisionRequest
 from parvis.moderation.models import Action, Automation, Source, SubjectType
@@ -390,6 +392,14 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
     await hub.start()
     info = hub.room_info(room_id)
     await websocket.accept()
+    transport = current_transport()
+    if transport is not None and transport.is_closing():
+        # The listener gave up while the handshake waited (a join storm's accept queue), so
+        # uvicorn skipped the accept; answering with a close spares it an error in the log for
+        # a socket nobody is on any more.
+        with contextlib.suppress(OSError):
+            await websocket.close()
+        return
     if info is None or info.state != RoomState.LIVE.value:
         message = "No such room." if info is None else "This room is not live."
         await websocket.send_json({"type": "error", "message": message})

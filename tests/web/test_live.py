@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from starlette.testclient import TestClient
 
 from parvis.accounts.models import User
@@ -105,3 +106,21 @@ def test_the_schedule_form_offers_a_recording_and_the_ended_room_says_what_becam
     assert "recorded" in client.get(room_path).text
     assert form_post(client, f"{room_path}/end", page=room_path).status_code == 303
     assert "Nobody spoke on stage, so there is no recording." in client.get(room_path).text
+
+
+def test_a_listener_gone_before_the_handshake_is_closed_not_served(
+    client: TestClient, runtime: Runtime, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import parvis.web.live
+
+    class GoneTransport:
+        def is_closing(self) -> bool:
+            return True
+
+    monkeypatch.setattr(parvis.web.live, "current_transport", GoneTransport)
+    host = make_user("hostess")
+    with runtime.db.session() as session:
+        room_id = rooms.schedule_room(session, session.get_one(User, host.id), title="Gone").id
+    with client.websocket_connect(f"/live/rooms/{room_id}/ws") as ws:
+        closing = ws.receive()
+    assert closing["type"] == "websocket.close"  # no welcome, no place in the room
