@@ -3,12 +3,13 @@ made straight in the database, and a client seen from a chosen address."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from starlette.testclient import TestClient
+from starlette.testclient import TestClient, WebSocketDenialResponse
 
 from parvis.accounts import services as accounts
 from parvis.accounts.models import Role
@@ -94,3 +95,16 @@ def session_cookie_for(
     with runtime.db.session() as session:
         raw, _ = accounts.start_web_session(session, runtime.settings, user)
     return raw
+
+
+def second_handshake_refusal(client: TestClient, path: str) -> WebSocketDenialResponse:
+    """Open a WebSocket at `path` twice; the second handshake's refusal (fails if it was not
+    refused)."""
+    with (
+        contextlib.suppress(Exception),  # the first handshake reaches the endpoint
+        client.websocket_connect(path),
+    ):
+        pass
+    with pytest.raises(WebSocketDenialResponse) as refused, client.websocket_connect(path):
+        pass
+    return refused.value

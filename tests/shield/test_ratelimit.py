@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 
 import pytest
-from starlette.testclient import WebSocketDenialResponse
 
 from parvis.runtime import Runtime
 from tests.conftest import MakeUser
-from tests.shield.conftest import ClientFor, MakeApp, bearer_for, session_cookie_for
+from tests.shield.conftest import (
+    ClientFor,
+    MakeApp,
+    bearer_for,
+    second_handshake_refusal,
+    session_cookie_for,
+)
 
 
 def test_anonymous_reads_are_limited_per_address_with_headers(
@@ -131,18 +135,9 @@ def test_trusted_proxy_forwarded_clients_each_have_a_budget(
 
 def test_websocket_handshakes_are_limited(make_app: MakeApp, client_for: ClientFor) -> None:
     client = client_for(make_app(shield_live_per_address="1/hour"))
-    with (
-        contextlib.suppress(Exception),  # the first handshake reaches the endpoint
-        client.websocket_connect("/api/v1/streaming?stream=public"),
-    ):
-        pass
-    with (
-        pytest.raises(WebSocketDenialResponse) as refused,
-        client.websocket_connect("/api/v1/streaming?stream=public"),
-    ):
-        pass
-    assert refused.value.status_code == 429
-    assert "retry-after" in refused.value.headers
+    refused = second_handshake_refusal(client, "/api/v1/streaming?stream=public")
+    assert refused.status_code == 429
+    assert "retry-after" in refused.headers
 
 
 def test_default_limits_leave_normal_use_alone(client_for: ClientFor, make_app: MakeApp) -> None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 
 import pytest
 import redis
-from starlette.testclient import WebSocketDenialResponse
 
 from parvis.runtime import Runtime
 from parvis.shield import ratelimit
 from tests.conftest import MakeUser
-from tests.shield.conftest import ClientFor, MakeApp, bearer_for
+from tests.shield.conftest import ClientFor, MakeApp, bearer_for, second_handshake_refusal
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
 
@@ -84,17 +82,8 @@ def test_joins_past_the_redis_bound_are_counted_in_memory_not_shed(
         redis_url=REDIS_URL, shield_redis_prefix=redis_prefix, shield_live_per_address="1/hour"
     )
     client = client_for(app)
-    with (
-        contextlib.suppress(Exception),  # the first handshake reaches the endpoint
-        client.websocket_connect("/api/v1/streaming?stream=public"),
-    ):
-        pass
-    with (
-        pytest.raises(WebSocketDenialResponse) as refused,
-        client.websocket_connect("/api/v1/streaming?stream=public"),
-    ):
-        pass
-    assert refused.value.status_code == 429  # still limited: counted here instead
+    refused = second_handshake_refusal(client, "/api/v1/streaming?stream=public")
+    assert refused.status_code == 429  # still limited: counted here instead
     assert redis.Redis.from_url(REDIS_URL).keys(f"{redis_prefix}*") == []
     assert client.get("/api/v1/instance").status_code == 200  # other checks still use Redis
     keys = redis.Redis.from_url(REDIS_URL).keys(f"{redis_prefix}*")
