@@ -1,5 +1,6 @@
 # Sourced by scripts/serve and scripts/test: create or reuse .venv and keep it in step
-# with pyproject.toml (reinstalls only when pyproject.toml changed).
+# with pyproject.toml and the pinned versions in constraints.txt (reinstalls only when either
+# changed).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -14,11 +15,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 STAMP="$VENV/.parvis-installed"
-WANT="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+WANT="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   echo "installing Parvis and its dependencies into $VENV" >&2
   "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2
-  "$VENV/bin/python" -m pip install --quiet -e ".[dev]" >&2
+  "$VENV/bin/python" -m pip install --quiet -e ".[dev]" -c constraints.txt >&2
   echo "$WANT" > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
