@@ -1,11 +1,13 @@
 """Mastodon endpoints for features Parvis does not have, answered truthfully.
 
 Mastodon apps fetch custom emoji, announcements, lists, direct conversations, follow requests,
-followed hashtags and domain blocks when they start or open a tab, and several show an error
-screen when one answers 404. Parvis has none of these: no custom emoji, no announcements, no
-lists, no direct messages (everything said here is public), no locked accounts, no hashtag
-following, and no other servers whose domains a member could block. The true answer to
-"which of mine are there?" is then the empty list. Creating a list or a domain block is refused
+followed hashtags, domain blocks, trends, suggestions, scheduled statuses, featured hashtags
+and endorsements when they start or open a tab, and several show an error screen when one
+answers 404. Parvis has none of these: no custom emoji, no announcements, no lists, no direct
+messages (everything said here is public), no locked accounts, no hashtag following, no other
+servers whose domains a member could block, nothing ranked or suggested (feeds are
+chronological and nothing is injected), no scheduling and no profile showcases. The true
+answer to "which are there?" is then the empty list. Creating a list or a domain block is refused
 with a message that says so, instead of a 404 that reads like a typo in the path.
 """
 
@@ -28,6 +30,14 @@ _EMPTY: dict[str, str | None] = {
     "/follow_requests": "read:follows",
     "/followed_tags": "read:follows",
     "/domain_blocks": "read:blocks",
+    "/trends": None,
+    "/trends/tags": None,
+    "/trends/statuses": None,
+    "/trends/links": None,
+    "/suggestions": "read",
+    "/scheduled_statuses": "read:statuses",
+    "/featured_tags": "read:accounts",
+    "/endorsements": "read:accounts",
 }
 _WHY: dict[str, str] = {
     "/lists": "Parvis has no lists: follow accounts and read your home timeline.",

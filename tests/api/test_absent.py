@@ -14,11 +14,23 @@ OWN = [
     "/api/v1/follow_requests",
     "/api/v1/followed_tags",
     "/api/v1/domain_blocks",
+    "/api/v1/suggestions",
+    "/api/v1/scheduled_statuses",
+    "/api/v1/featured_tags",
+    "/api/v1/endorsements",
+]
+PUBLIC = [
+    "/api/v1/custom_emojis",
+    "/api/v1/trends",
+    "/api/v1/trends/tags",
+    "/api/v1/trends/statuses",
+    "/api/v1/trends/links",
 ]
 
 
-def test_custom_emojis_are_an_empty_public_list(client: TestClient) -> None:
-    response = client.get("/api/v1/custom_emojis")
+@pytest.mark.parametrize("path", PUBLIC)
+def test_public_collections_are_empty_lists(client: TestClient, path: str) -> None:
+    response = client.get(path)
     assert (response.status_code, response.json()) == (200, [])
 
 
