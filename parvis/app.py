@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.state.runtime = runtime
     _install_error_handlers(app)
 
+    from parvis.api.cors import ApiCors
     from parvis.api.express import ExpressLane
     from parvis.api.routes import api_routers
     from parvis.api.streaming import install_streaming
@@ -173,5 +174,6 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.state.shield = ShieldState.build(runtime)  # in front of everything but the transport
     app.include_router(shield_pages.router, include_in_schema=False)
     app.add_middleware(Shield, state=app.state.shield)
+    app.add_middleware(ApiCors)  # outermost: the shield's refusals carry CORS headers too
     skip_routers_by_prefix(app)
     return app
