@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
             loops.start("link checker", check_links, settings.link_check_interval_seconds)
         yield
         await loops.stop()
+        await _app.state.stream_broker.close()
         runtime.db.dispose()
 
     app = FastAPI(

@@ -110,6 +110,18 @@ class Broker:
             self._listener.cancel()
             self._listener = None
 
+    async def close(self) -> None:
+        """Stop listening to Redis and close this broker's connections (application shutdown:
+        a listener left running when its event loop closes never closes its connection)."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+        publisher, self._publisher = self._publisher, None
+        if publisher is not None:
+            publisher.close()
+
     @property
     def subscriber_count(self) -> int:
         """Open streaming connections in this process."""

@@ -3,6 +3,7 @@ subscribers hear every worker's writes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -91,3 +92,17 @@ def test_subscribers_hear_events_relayed_by_redis(
         status = post_status(client, ana, "relayed")
         update = next_event(public_socket, "update")
         assert json.loads(update["payload"])["id"] == status["id"]
+
+
+def test_closing_the_broker_stops_its_redis_listener(app: FastAPI) -> None:
+    broker = app.state.stream_broker
+
+    async def scenario() -> tuple[bool, bool]:
+        subscription = broker.subscribe()
+        await broker.ready()
+        listener = broker._listener
+        await broker.close()
+        broker.unsubscribe(subscription)
+        return listener is not None and listener.cancelled(), broker._listener is None
+
+    assert asyncio.run(scenario()) == (True, True)
