@@ -114,10 +114,16 @@ class Broker:
         """Stop listening to Redis and close this broker's connections (application shutdown:
         a listener left running when its event loop closes never closes its connection)."""
         listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+        if listener is not None and not listener.done():
+            loop = listener.get_loop()
+            if loop is asyncio.get_running_loop():
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+            elif not loop.is_closed():
+                # Started by a server on another loop (tests serve one app from two): that
+                # loop runs the cancellation, and the listener closes its connection there.
+                loop.call_soon_threadsafe(listener.cancel)
         publisher, self._publisher = self._publisher, None
         if publisher is not None:
             publisher.close()

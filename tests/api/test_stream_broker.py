@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -106,3 +107,27 @@ def test_closing_the_broker_stops_its_redis_listener(app: FastAPI) -> None:
         return listener is not None and listener.cancelled(), broker._listener is None
 
     assert asyncio.run(scenario()) == (True, True)
+
+
+def test_a_listener_running_on_another_loop_is_cancelled_there(app: FastAPI) -> None:
+    broker = app.state.stream_broker
+    server_loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=server_loop.run_forever, daemon=True)
+    thread.start()
+    try:
+
+        async def listen() -> None:
+            broker.subscribe()
+            await broker.ready()
+
+        asyncio.run_coroutine_threadsafe(listen(), server_loop).result(timeout=5)
+        listener = broker._listener
+        asyncio.run(broker.close())  # the application's shutdown, on a loop of its own
+        deadline = time.monotonic() + 5
+        while not listener.done() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert listener.cancelled()
+    finally:
+        server_loop.call_soon_threadsafe(server_loop.stop)
+        thread.join(timeout=5)
+        server_loop.close()
