@@ -151,7 +151,8 @@ class WaitingLine:
             now = time.monotonic()
             self.follow_lag(now - started - self.tick, now, now - started)
             self.admit_due()
-            if not self._line and now - self._last_join > WATCH_AFTER_LAST_JOIN:
+            watching = self.lag_limit is not None and now - self._last_join <= WATCH_AFTER_LAST_JOIN
+            if not self._line and not watching:
                 break
 
     async def close(self) -> None:

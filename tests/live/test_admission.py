@@ -99,3 +99,18 @@ def test_a_late_loop_slows_admission_and_the_line_says_so() -> None:
 
     rate, ceiling = asyncio.run(scenario())
     assert rate < 0.9 * ceiling  # cut by a quarter, then climbing back slowly
+
+
+def test_the_loop_is_watched_after_joins_only_when_the_rate_follows_it() -> None:
+    async def scenario() -> tuple[bool, bool]:
+        fixed = WaitingLine(rate=100, burst=5, tick=0.01)
+        following = WaitingLine(rate=100, burst=5, tick=0.01, lag_limit=0.025)
+        fixed.join()
+        following.join()
+        await asyncio.sleep(0.1)
+        stopped = fixed._task is not None and fixed._task.done()
+        watching = following._task is not None and not following._task.done()
+        await following.close()
+        return stopped, watching
+
+    assert asyncio.run(scenario()) == (True, True)
