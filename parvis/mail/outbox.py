@@ -23,6 +23,7 @@ from parvis.mail import transport
 from parvis.mail.models import OutgoingMail
 from parvis.storage.base import utcnow
 from parvis.storage.database import Database
+from parvis.storage.direct import insert_now
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 0.5
@@ -34,7 +35,7 @@ RECLAIM_AFTER = timedelta(minutes=10)  # a claim older than this was abandoned
 def queue(session: Session, to: str, subject: str, body: str) -> OutgoingMail:
     """Queue one e-mail in the caller's transaction (sent once it commits)."""
     row = OutgoingMail(recipient=to, subject=subject, body=body)
-    session.add(row)
+    insert_now(session, row)
     return row
 
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from parvis.accounts.models import User
 from parvis.audit import log as audit_log
@@ -41,6 +43,8 @@ from parvis.social import events
 from parvis.social.events import EventKind
 from parvis.social.models import Post
 from parvis.storage.base import utcnow
+from parvis.storage.direct import insert_now
+from parvis.storage.hot import HotSQL
 
 POST_ACTIONS = {Action.LABEL, Action.INTERSTITIAL, Action.DEMOTE, Action.REMOVE}
 ACCOUNT_ACTIONS = {Action.RESTRICT_ACCOUNT, Action.SUSPEND, Action.TERMINATE}
@@ -117,6 +121,9 @@ def _check(session: Session, request: DecisionRequest) -> tuple[int | None, Cont
     return None, ContentInfo(utcnow().date(), ("CONTENT_TYPE_TEXT",))
 
 
+_SET_STATEMENT = HotSQL("UPDATE decisions SET statement_json = :statement WHERE id = :id")
+
+
 def decide(session: Session, request: DecisionRequest) -> Decision:
     """Record a decision with its statement of reasons and put its effect in force."""
     if request.subject_type == SubjectType.URL:
@@ -156,8 +163,7 @@ def decide(session: Session, request: DecisionRequest) -> Decision:
         supersedes_id=request.supersedes_id,
         state=(DecisionState.PROPOSED if request.propose else DecisionState.IN_EFFECT).value,
     )
-    session.add(decision)
-    session.flush()
+    insert_now(session, decision)  # see `storage.direct`: every automated removal comes here
     statement = build_statement(
         decision, request.rule, content, territorial_scope=request.territorial_scope
     )
@@ -167,7 +173,11 @@ def decide(session: Session, request: DecisionRequest) -> Decision:
             raise InvalidInput(
                 "The statement of reasons would be invalid: " + "; ".join(map(str, problems))
             )
-        decision.statement_json = json.dumps(statement, sort_keys=True)
+        # Written straight away rather than left for the next flush: this is the one change
+        # to the decision after its insert, and a flush costs more than the update itself.
+        text = json.dumps(statement, sort_keys=True)
+        _SET_STATEMENT.write(session, {"id": decision.id, "statement": text})
+        set_committed_value(decision, "statement_json", text)
     if not request.propose:
         if superseded is not None:
             _lift(session, superseded)
@@ -245,39 +255,73 @@ def _apply(session: Session, decision: Decision) -> None:
     if decision.subject_type == SubjectType.ROOM.value:
         live_enforcement.apply(session, decision)
     elif action in POST_ACTIONS:
-        if _stronger_in_force(
-            session, session.get(PostRestriction, int(decision.subject_key)), decision
-        ):
+        current_post = _effect_row(session, PostRestriction, int(decision.subject_key))
+        if _stronger_in_force(session, current_post, decision):
             return
-        session.merge(
+        _put(
+            session,
+            current_post,
             PostRestriction(
                 post_id=int(decision.subject_key),
                 action=action.value,
                 decision_id=decision.id,
                 ends_at=decision.ends_at,
-            )
+            ),
         )
         _announce_post(session, decision, removed=action == Action.REMOVE)
     elif action in ACCOUNT_ACTIONS:
-        current = session.get(AccountRestriction, int(decision.subject_key))
+        current = _effect_row(session, AccountRestriction, int(decision.subject_key))
         if _stronger_in_force(session, current, decision):
             return
         if action == Action.RESTRICT_ACCOUNT:
-            session.merge(_combined_features(session, decision))
+            _put(session, current, _combined_features(session, decision))
             return
-        session.merge(
+        _put(
+            session,
+            current,
             AccountRestriction(
                 user_id=int(decision.subject_key),
                 action=action.value,
                 features=decision.features,
                 decision_id=decision.id,
                 ends_at=decision.ends_at,
-            )
+            ),
         )
     else:
         session.merge(
             BlockedLink(key=_link_key(decision), decision_id=decision.id, ends_at=decision.ends_at)
         )
+
+
+_Row = TypeVar("_Row", PostRestriction, AccountRestriction)
+_EFFECT_EXISTS = {
+    PostRestriction: HotSQL("SELECT 1 FROM post_restrictions WHERE post_id = :key"),
+    AccountRestriction: HotSQL("SELECT 1 FROM account_restrictions WHERE user_id = :key"),
+}
+
+
+def _effect_row(session: Session, model: type[_Row], key: int) -> _Row | None:
+    """The subject's effect row, if it has one: `session.get` without its ORM query when the
+    subject has none (the usual case: a new post's first decision). Effect rows are written at
+    once (`_put`), so the database knows every one the session does not hold."""
+    if session.new:
+        session.flush()
+    if session.identity_map.get(identity_key(model, key)) is None and not _EFFECT_EXISTS[
+        model
+    ].rows(session, {"key": key}):
+        return None
+    return session.get(model, key)
+
+
+def _put(session: Session, current: EffectRow | None, effect: EffectRow) -> None:
+    """Make `effect` the subject's one effect row: what `session.merge` does, without its
+    second look-up of a row the caller has just read (`current`)."""
+    if current is None:
+        insert_now(session, effect)
+        return
+    for column in ("action", "features", "decision_id", "ends_at"):
+        if hasattr(effect, column):
+            setattr(current, column, getattr(effect, column))
 
 
 def _combined_features(session: Session, decision: Decision) -> AccountRestriction:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parvis.accounts.services import Services
@@ -167,18 +166,19 @@ def sources_of(
     return found
 
 
+# Decisions are flushed as they are taken (`decisions.decide`), so this sees every one of them.
+_IN_FORCE_OR_PROPOSED = HotSQL(
+    "SELECT id FROM decisions WHERE subject_type = :type AND subject_key = :key"
+    " AND rule_id = :rule AND state IN LIST(:states) LIMIT 1"
+)
+_OPEN_STATES = (DecisionState.IN_EFFECT.value, DecisionState.PROPOSED.value)
+
+
 def _already(session: Session, subject: SubjectType, key: str, rule_id: str) -> bool:
-    return (
-        session.scalar(
-            select(Decision.id).where(
-                Decision.subject_type == subject.value,
-                Decision.subject_key == key,
-                Decision.rule_id == rule_id,
-                Decision.state.in_([DecisionState.IN_EFFECT.value, DecisionState.PROPOSED.value]),
-            )
-        )
-        is not None
+    found = _IN_FORCE_OR_PROPOSED.rows(
+        session, {"type": subject.value, "key": key, "rule": rule_id, "states": _OPEN_STATES}
     )
+    return bool(found)
 
 
 def _described(signals: tuple[Signal, ...]) -> str:

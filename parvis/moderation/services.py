@@ -18,6 +18,7 @@ from parvis.moderation.models import Action, Decision
 from parvis.social import events
 from parvis.social.events import EventKind
 from parvis.social.models import Notification, NotificationKind
+from parvis.storage.direct import insert_now
 
 WHAT = {
     Action.LABEL.value: "a label was added to your post",
@@ -121,7 +122,7 @@ def deliver(session: Session, services: Services, decision: Decision) -> None:
         post_id=int(decision.subject_key) if decision.subject_type == "post" else None,
         decision_id=decision.id,
     )
-    session.add(notification)
+    insert_now(session, notification)
     events.emit(session, EventKind.NOTIFICATION_CREATED, notification)  # streamed once committed
     services.mailer.send(
         session,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parvis.accounts.services import Services
@@ -24,8 +23,18 @@ from parvis.moderation.models import (
     SubjectType,
 )
 from parvis.storage.base import utcnow
+from parvis.storage.hot import HotSQL
 
 ESCALATION_RULE = "escalation"
+
+
+# Run after every decision: on the driver, and without flushing the effect rows, notification
+# and e-mail the decision has just added (the commit writes them; only decisions count here).
+_COUNTED = HotSQL(
+    "SELECT rule_id, rulebook_version FROM decisions WHERE affected_user_id = :user"
+    " AND starts_at >= :since AND state IN LIST(:states) AND action NOT IN LIST(:not_counted)"
+)
+_COUNTED_STATES = (DecisionState.IN_EFFECT.value, DecisionState.EXPIRED.value)
 
 
 def strikes(
@@ -37,14 +46,12 @@ def strikes(
     not_counted = [Action.RESTORE.value]
     if not warnings_count:
         not_counted.append(Action.NO_ACTION.value)
-    rows = session.execute(
-        select(Decision.rule_id, Decision.rulebook_version).where(
-            Decision.affected_user_id == user_id,
-            Decision.starts_at >= since,
-            Decision.state.in_((DecisionState.IN_EFFECT.value, DecisionState.EXPIRED.value)),
-            Decision.action.not_in(not_counted),
-        )
-    ).all()
+    if any(isinstance(row, Decision) for row in (*session.new, *session.dirty)):
+        session.flush()  # a decision confirmed or superseded in this transaction counts as such
+    rows = _COUNTED.rows(
+        session,
+        {"user": user_id, "since": since, "states": _COUNTED_STATES, "not_counted": not_counted},
+    )
     total = 0
     for rule_id, version in rows:
         try:

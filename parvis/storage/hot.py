@@ -1,11 +1,13 @@
-"""Hand-written SQL for the hottest reads, run on the session's own DBAPI connection.
+"""Hand-written SQL for the hottest reads (and a few writes on the decision path), run on the
+session's own DBAPI connection.
 
 Why not SQLAlchemy here: a page of statuses needs about ten small statements, and
 SQLAlchemy's per-statement work (cache keys, compiled-statement lookup, result-type
 processing, ORM hydration) costs several times what SQLite spends running them (25 posts by id:
 ORM 261 µs, Core 190 µs, the driver alone 79 µs). So the statements behind every timeline page
 are written once, in one neutral form, and rendered for the two databases Parvis supports;
-results are plain tuples. Everything else goes through SQLAlchemy.
+results are plain tuples. Everything else goes through SQLAlchemy. A write here bypasses the
+ORM's unit of work: the caller keeps the mapped object in step (`set_committed_value`).
 
 The neutral form: `:name` parameters, and `IN LIST(:name)` / `NOT IN LIST(:name)` for a list of
 values, which becomes `IN (SELECT value FROM json_each(?))` on SQLite and `= ANY(...)` on
@@ -76,7 +78,7 @@ def database_of(source: Reader) -> str:
 
 
 class HotSQL:
-    """One read statement in the neutral form, rendered once for each database."""
+    """One statement in the neutral form, rendered once for each database."""
 
     def __init__(self, text: str) -> None:
         if "%" in text:
@@ -94,6 +96,23 @@ class HotSQL:
 
     def rows(self, source: Reader, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run the statement in the reader's transaction; every row as a tuple."""
+        cursor = self._execute(source, params)
+        try:
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
+        finally:
+            cursor.close()
+
+    def write(self, session: Session, params: Mapping[str, Any]) -> int:
+        """Run an INSERT, UPDATE or DELETE in the session's transaction, without flushing the
+        session first; returns how many rows it changed."""
+        cursor = self._execute(session, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def _execute(self, source: Reader, params: Mapping[str, Any]) -> Any:
         dbapi: Any
         if isinstance(source, ReadConnection):
             dialect, dbapi = source.dialect, source.dbapi
@@ -113,12 +132,7 @@ class HotSQL:
         else:
             for name in self.lists:
                 bound[name] = list(bound[name])
-        cursor = dbapi.execute(self.rendered(dialect), bound)
-        try:
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-            return rows
-        finally:
-            cursor.close()
+        return dbapi.execute(self.rendered(dialect), bound)
 
 
 def utc(value: Any) -> datetime:

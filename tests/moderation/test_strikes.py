@@ -21,6 +21,7 @@ from parvis.moderation.models import (
     AppealState,
     Automation,
     Decision,
+    DecisionState,
     Source,
     SubjectType,
 )
@@ -174,3 +175,19 @@ def test_plain_warnings_count_only_when_the_rulebook_says_so(
     with runtime.db.session() as session:
         restriction = session.get(AccountRestriction, author.id)
         assert (restriction is not None and restriction.action == "suspend") is suspended
+
+
+def test_the_count_sees_decisions_changed_earlier_in_the_same_transaction(
+    runtime: Runtime, make_user: MakeUser, post_by: Callable[[User, str], int]
+) -> None:
+    author = make_user("author")
+    moderator = make_user("mod", role=Role.MODERATOR)
+    first = _remove(runtime, post_by(author, "insult 1"), moderator)
+    _remove(runtime, post_by(author, "insult 2"), moderator)
+    with runtime.db.session() as session:
+        # Superseded in this transaction, not yet written: it must no longer count (the count
+        # runs on the driver, so it has to write such changes first).
+        session.get_one(Decision, first.id).state = DecisionState.SUPERSEDED.value
+        assert strikes(session, author.id, 90) == 1
+        session.rollback()
+        assert strikes(session, author.id, 90) == 2

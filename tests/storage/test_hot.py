@@ -44,6 +44,23 @@ def test_a_read_transaction_sees_one_snapshot(runtime: Runtime, make_user: MakeU
         assert names.rows(db, {"id": ana.id}) == [("Ana B",)]
 
 
+def test_a_write_runs_in_the_session_transaction_and_counts_its_rows(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    ana, bob = make_user("ana"), make_user("bob")
+    rename = HotSQL("UPDATE users SET display_name = :name WHERE id IN LIST(:ids)")
+    names = HotSQL("SELECT display_name FROM users WHERE id = :id")
+    with runtime.db.session() as session:
+        assert rename.write(session, {"name": "Renamed", "ids": [ana.id, bob.id]}) == 2
+        session.rollback()  # the write belongs to the session's transaction
+    with runtime.db.session() as session:
+        assert names.rows(session, {"id": ana.id}) != [("Renamed",)]
+        assert rename.write(session, {"name": "Renamed", "ids": [ana.id]}) == 1
+    with runtime.db.read() as db:
+        assert names.rows(db, {"id": ana.id}) == [("Renamed",)]
+        assert names.rows(db, {"id": bob.id}) != [("Renamed",)]
+
+
 def test_percent_signs_are_refused_when_written() -> None:
     with pytest.raises(ValueError, match="%"):
         HotSQL("SELECT id FROM users WHERE username LIKE 'a%'")

@@ -1,0 +1,95 @@
+"""A row inserted directly is written as the ORM would write it (defaults, types, a generated
+key), belongs to the session's transaction, and is then an ordinary persistent object."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.orm import object_session
+
+from parvis.mail.models import OutgoingMail
+from parvis.runtime import Runtime
+from parvis.social.models import Notification, NotificationKind, Post
+from parvis.storage.direct import insert_now
+from tests.conftest import MakeUser
+
+
+def test_defaults_types_and_the_generated_key_are_written(runtime: Runtime) -> None:
+    before = datetime.now(UTC)
+    with runtime.db.session() as session:
+        mail = OutgoingMail(recipient="a@example.org", subject="Hi", body="text")
+        insert_now(session, mail)
+        assert mail.id is not None
+        assert object_session(mail) is session
+        assert mail not in session.new
+        assert (mail.attempts, mail.last_error, mail.sent_at) == (0, "", None)
+        assert mail.created_at >= before
+        mail.attempts = 3  # an ordinary persistent object from here on
+    with runtime.db.session() as session:
+        stored = session.get_one(OutgoingMail, mail.id)
+        assert (stored.recipient, stored.attempts, stored.last_error) == ("a@example.org", 3, "")
+        assert stored.created_at == mail.created_at  # written as UTCDateTime writes it
+
+
+def test_reading_the_row_back_takes_no_query(runtime: Runtime, make_user: MakeUser) -> None:
+    ana = make_user("ana")
+    with runtime.db.session() as session:
+        row = Notification(user_id=ana.id, actor_id=ana.id, kind=NotificationKind.FOLLOW.value)
+        insert_now(session, row)
+        statements: list[str] = []
+
+        def seen(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            assert (row.post_id, row.read_at, row.user_id) == (None, None, ana.id)
+            assert session.get(Notification, row.id) is row
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert statements == []
+
+
+def test_the_insert_is_undone_with_its_transaction(runtime: Runtime) -> None:
+    def failing() -> None:
+        with runtime.db.session() as session:
+            insert_now(session, OutgoingMail(recipient="b@example.org", subject="x", body="y"))
+            raise RuntimeError("the decision failed")
+
+    with pytest.raises(RuntimeError):
+        failing()
+    with runtime.db.session() as session:
+        assert session.scalars(select(OutgoingMail.recipient)).all() == []
+
+
+def test_objects_waiting_in_the_session_are_written_first(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    ana = make_user("ana")
+    with runtime.db.session() as session:
+        post = Post(id=4242, author_id=ana.id, body_source="hello", body_html="<p>hello</p>")
+        session.add(post)  # not flushed: the restriction below refers to it
+        row = Notification(
+            user_id=ana.id, actor_id=ana.id, kind=NotificationKind.VOTE.value, post_id=4242
+        )
+        insert_now(session, row)
+        assert post not in session.new
+    with runtime.db.session() as session:
+        assert session.get_one(Notification, row.id).post_id == 4242
+
+
+def test_a_given_primary_key_is_kept(runtime: Runtime) -> None:
+    later = datetime.now(UTC) + timedelta(days=1)
+    with runtime.db.session() as session:
+        insert_now(
+            session,
+            OutgoingMail(
+                id=777, recipient="c@example.org", subject="s", body="b", claimed_at=later
+            ),
+        )
+    with runtime.db.session() as session:
+        stored = session.get_one(OutgoingMail, 777)
+        assert (stored.recipient, stored.claimed_at) == ("c@example.org", later)
