@@ -138,7 +138,8 @@ def stamp(moment: datetime | None) -> str | None:
     """A timestamp in one fixed form (UTC, microseconds), identical after a database round trip."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat writes the same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), several times faster.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def decision_ref(decision_id: int) -> str:

@@ -206,6 +206,8 @@ def _apply(
     where: str,
     version: int,
     on_list: lists.Snapshot,
+    *,
+    new: bool,
 ) -> Decision | None:
     rule = proposal.rule
     found = _described(proposal.signals)
@@ -243,7 +245,9 @@ def _apply(
         consequence = f"the account may not use: {', '.join(rule.features)}"
     else:
         return None  # suspensions are never automatic from one post's signals
-    if _already(session, subject, key, rule.id):
+    # A post created in this transaction has no decisions yet, but its author may.
+    fresh = new and subject == SubjectType.POST
+    if not fresh and _already(session, subject, key, rule.id):
         return None
     return take_decision(
         session,
@@ -285,7 +289,7 @@ def screen_post(
             if proposal.rule.id in applied:
                 continue
             decision = _apply(
-                session, services, post, proposal, source.label, version, source.lists
+                session, services, post, proposal, source.label, version, source.lists, new=new
             )
             if decision is not None:
                 taken.append(decision)

@@ -42,7 +42,7 @@ class _Plan:
     given_sql: str  # the primary key given
 
 
-_plans: dict[tuple[Table, str], _Plan] = {}
+_plans: dict[tuple[type, str], _Plan] = {}
 
 
 def _default_of(column: Any) -> Callable[[], Any] | None:
@@ -62,10 +62,12 @@ def _parameter(name: str, dialect: str) -> str:
     return f":{name}" if dialect == "sqlite" else f"%({name})s"
 
 
-def _plan(table: Table, dialect: Dialect) -> _Plan:
-    known = _plans.get((table, dialect.name))
+def _plan(model: type, dialect: Dialect) -> _Plan:
+    known = _plans.get((model, dialect.name))
     if known is not None:
         return known
+    table: Any = inspect(model).local_table
+    assert isinstance(table, Table)
     keys = list(table.primary_key.columns)
     if len(keys) != 1:
         raise TypeError(f"{table.name}: direct inserts need a single-column primary key")
@@ -90,8 +92,11 @@ def _plan(table: Table, dialect: Dialect) -> _Plan:
         generated_sql=sql([c for c in columns if c.key != primary.key]),
         given_sql=sql(columns),
     )
-    _plans[(table, dialect.name)] = plan
+    _plans[(model, dialect.name)] = plan
     return plan
+
+
+_UNSET = object()
 
 
 def insert_now(session: Session, row: Base) -> None:
@@ -100,24 +105,19 @@ def insert_now(session: Session, row: Base) -> None:
     waiting in the session are flushed first, so a row that refers to them finds them."""
     if session.new:
         session.flush()
-    table = inspect(row).mapper.local_table
-    assert isinstance(table, Table)
     connection = session.connection()
-    plan = _plan(table, connection.dialect)
+    plan = _plan(type(row), connection.dialect)
+    # The object is transient: values go straight into its state, which becomes its loaded
+    # state below (a column left out would be expired and read back on first use).
     state = row.__dict__
     generated = state.get(plan.primary_key) is None
     params: dict[str, Any] = {}
     for column in plan.columns:
         if column.key == plan.primary_key and generated:
             continue
-        if column.key in state:
-            value = state[column.key]
-        elif column.default is not None:
-            value = column.default()
-            setattr(row, column.key, value)
-        else:
-            value = None
-            setattr(row, column.key, None)  # loaded as NULL, not expired (no read-back)
+        value = state.get(column.key, _UNSET)
+        if value is _UNSET:
+            value = state[column.key] = column.default() if column.default is not None else None
         params[column.name] = column.bind(value) if column.bind is not None else value
     driver = connection.connection.driver_connection
     assert driver is not None
