@@ -9,6 +9,11 @@ servers whose domains a member could block, nothing ranked or suggested (feeds a
 chronological and nothing is injected), no scheduling and no profile showcases. The true
 answer to "which are there?" is then the empty list. Creating a list or a domain block is refused
 with a message that says so, instead of a 404 that reads like a typo in the path.
+
+Web Push would have the server post to each app vendor's push service; Parvis delivers
+notifications over its streaming API instead. Its push-subscription endpoints answer as
+Mastodon does for a member with no subscription (404 to read it, an empty object to delete it),
+and refuse to create one with a message that names the alternatives.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from parvis.api.auth import Caller, caller
-from parvis.errors import InvalidInput
+from parvis.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["features Parvis does not have"])
 
@@ -74,3 +79,32 @@ def _refusing_route(path: str, message: str) -> None:
 
 for _path, _message in _WHY.items():
     _refusing_route(_path, _message)
+
+
+PUSH = "/push/subscription"
+NO_PUSH = (
+    "Parvis does not send Web Push notifications: open the streaming API "
+    "(/api/v1/streaming, stream user:notification) or poll /api/v1/notifications."
+)
+
+
+@router.get(PUSH, summary=f"GET {PUSH}: Parvis has no Web Push subscription")
+def push_subscription(who: Caller = Depends(caller)) -> JSONResponse:
+    """There is never a subscription to show (Mastodon answers 404 when there is none)."""
+    who.member_id("push")
+    raise NotFound(NO_PUSH)
+
+
+@router.post(PUSH, summary=f"POST {PUSH}: refused, Parvis has no Web Push")
+@router.put(PUSH, summary=f"PUT {PUSH}: refused, Parvis has no Web Push")
+def refuse_push(who: Caller = Depends(caller)) -> JSONResponse:
+    """Creating or changing a subscription is refused with the alternatives."""
+    who.member_id("push")
+    raise InvalidInput(NO_PUSH)
+
+
+@router.delete(PUSH, summary=f"DELETE {PUSH}: nothing to delete")
+def delete_push(who: Caller = Depends(caller)) -> JSONResponse:
+    """Deleting succeeds with Mastodon's empty object: afterwards there is no subscription."""
+    who.member_id("push")
+    return JSONResponse({})

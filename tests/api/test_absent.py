@@ -52,3 +52,25 @@ def test_creating_a_list_says_parvis_has_none(client: TestClient, token_for: Tok
     response = client.post("/api/v1/lists", data={"title": "friends"}, headers=token_for("ana"))
     assert response.status_code == 422
     assert "no lists" in response.json()["error"]
+
+
+def test_push_subscriptions_say_parvis_streams_instead(
+    client: TestClient, token_for: TokenFor
+) -> None:
+    path = "/api/v1/push/subscription"
+    assert client.get(path).status_code == 401
+    assert client.get(path, headers=token_for("ana", scope="read")).status_code == 403
+    bob = token_for("bob", scope="read write push")
+    shown = client.get(path, headers=bob)
+    assert shown.status_code == 404
+    assert "streaming" in shown.json()["error"]
+    created = client.post(
+        path,
+        json={"subscription": {"endpoint": "https://push.example/x", "keys": {}}},
+        headers=bob,
+    )
+    assert created.status_code == 422
+    assert "does not send Web Push" in created.json()["error"]
+    assert client.put(path, json={}, headers=bob).status_code == 422
+    deleted = client.delete(path, headers=bob)
+    assert (deleted.status_code, deleted.json()) == (200, {})
