@@ -121,6 +121,14 @@ def _check(session: Session, request: DecisionRequest) -> tuple[int | None, Cont
     return None, ContentInfo(utcnow().date(), ("CONTENT_TYPE_TEXT",))
 
 
+def write_changed_decisions(session: Session) -> None:
+    """Flush decisions changed in this session but not yet written (confirmed, superseded), so
+    that a driver read of the decisions table (`storage.hot`) sees them as they now are. New
+    decisions need nothing: `decide` writes them at once."""
+    if any(isinstance(row, Decision) for row in (*session.new, *session.dirty)):
+        session.flush()
+
+
 _SET_STATEMENT = HotSQL("UPDATE decisions SET statement_json = :statement WHERE id = :id")
 
 

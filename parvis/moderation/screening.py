@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from parvis.accounts.services import Services
 from parvis.moderation import documents, lists, publication
-from parvis.moderation.decisions import DecisionRequest, decide
+from parvis.moderation.decisions import DecisionRequest, decide, write_changed_decisions
 from parvis.moderation.evaluate import Proposal, evaluate
 from parvis.moderation.models import (
     Action,
@@ -166,7 +166,7 @@ def sources_of(
     return found
 
 
-# Decisions are flushed as they are taken (`decisions.decide`), so this sees every one of them.
+# On the driver: decisions are written as they are taken (`decisions.decide`).
 _IN_FORCE_OR_PROPOSED = HotSQL(
     "SELECT id FROM decisions WHERE subject_type = :type AND subject_key = :key"
     " AND rule_id = :rule AND state IN LIST(:states) LIMIT 1"
@@ -175,6 +175,7 @@ _OPEN_STATES = (DecisionState.IN_EFFECT.value, DecisionState.PROPOSED.value)
 
 
 def _already(session: Session, subject: SubjectType, key: str, rule_id: str) -> bool:
+    write_changed_decisions(session)
     found = _IN_FORCE_OR_PROPOSED.rows(
         session, {"type": subject.value, "key": key, "rule": rule_id, "states": _OPEN_STATES}
     )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from parvis.accounts.services import Services
 from parvis.errors import NotFound
 from parvis.moderation import publication
-from parvis.moderation.decisions import DecisionRequest
+from parvis.moderation.decisions import DecisionRequest, write_changed_decisions
 from parvis.moderation.models import (
     AccountRestriction,
     Action,
@@ -28,8 +28,7 @@ from parvis.storage.hot import HotSQL
 ESCALATION_RULE = "escalation"
 
 
-# Run after every decision: on the driver, and without flushing the effect rows, notification
-# and e-mail the decision has just added (the commit writes them; only decisions count here).
+# Run after every decision, so on the driver rather than through the ORM.
 _COUNTED = HotSQL(
     "SELECT rule_id, rulebook_version FROM decisions WHERE affected_user_id = :user"
     " AND starts_at >= :since AND state IN LIST(:states) AND action NOT IN LIST(:not_counted)"
@@ -46,8 +45,7 @@ def strikes(
     not_counted = [Action.RESTORE.value]
     if not warnings_count:
         not_counted.append(Action.NO_ACTION.value)
-    if any(isinstance(row, Decision) for row in (*session.new, *session.dirty)):
-        session.flush()  # a decision confirmed or superseded in this transaction counts as such
+    write_changed_decisions(session)  # one confirmed or superseded just now counts as such
     rows = _COUNTED.rows(
         session,
         {"user": user_id, "since": since, "states": _COUNTED_STATES, "not_counted": not_counted},
