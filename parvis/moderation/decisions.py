@@ -312,8 +312,6 @@ def _effect_row(session: Session, model: type[_Row], key: int) -> _Row | None:
     """The subject's effect row, if it has one: `session.get` without its ORM query when the
     subject has none (the usual case: a new post's first decision). Effect rows are written at
     once (`_put`), so the database knows every one the session does not hold."""
-    if session.new:
-        session.flush()
     if session.identity_map.get(identity_key(model, key)) is None and not _EFFECT_EXISTS[
         model
     ].rows(session, {"key": key}):
