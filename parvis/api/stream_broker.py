@@ -47,6 +47,16 @@ class Subscription:
             self.overflowed = True
 
 
+CLOSE_WAIT_SECONDS = 2.0
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    """Cancel a task and wait until it has finished (on the task's own loop)."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 class Broker:
     """Subscriptions of one app, fed by its database's committed social events."""
 
@@ -123,7 +133,10 @@ class Broker:
             elif not loop.is_closed():
                 # Started by a server on another loop (tests serve one app from two): that
                 # loop runs the cancellation, and the listener closes its connection there.
-                loop.call_soon_threadsafe(listener.cancel)
+                # Wait for it (a little), or that loop may close first, its connection open.
+                stopped = asyncio.run_coroutine_threadsafe(_cancelled(listener), loop)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.wrap_future(stopped), CLOSE_WAIT_SECONDS)
         publisher, self._publisher = self._publisher, None
         if publisher is not None:
             publisher.close()
