@@ -89,7 +89,7 @@ def request(number: int) -> DecisionRequest:
 def log_disabled() -> Iterator[None]:
     """Take the log hook out of the decision path (the baseline)."""
     original = log.record_decision
-    log.record_decision = lambda session, decision: 0
+    log.record_decision = lambda session, decision, statement=None: 0
     try:
         yield
     finally:

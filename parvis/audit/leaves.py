@@ -11,12 +11,13 @@ from the published log. Builders read attributes only, so they accept ORM object
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+import orjson
 
 FORMAT_VERSION = 1
 DECISION, APPEAL, RULEBOOK, LIST_CHANGE, ROLE = "decision", "appeal", "rulebook", "list", "role"
@@ -126,12 +127,18 @@ class ListEntryRow(Protocol):
 
 def canonical(data: dict[str, Any]) -> str:
     """The one serialisation that is hashed: sorted keys, no spaces, UTF-8 text."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        # orjson writes what the standard library writes with these options (checked for
+        # every code point in tests/audit/test_leaves.py), ~20 times faster; every decision
+        # is serialised here inline. Leaves hold no floats, where the two differ (1e-07).
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # what orjson refuses (integers past 64 bits): the standard library
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def commitment(salt: bytes, value: str) -> str:
     """A keyed commitment to a value that is not public."""
-    return hmac.new(salt, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(salt, value.encode("utf-8"), "sha256").hex()
 
 
 def stamp(moment: datetime | None) -> str | None:
@@ -147,9 +154,13 @@ def decision_ref(decision_id: int) -> str:
     return f"{DECISION}:{decision_id}"
 
 
-def decision_leaf(decision: DecisionRow, salt: bytes) -> LeafDraft:
-    """A decision that took effect: its public fields and statement of reasons."""
-    statement = json.loads(decision.statement_json) if decision.statement_json else None
+def decision_leaf(
+    decision: DecisionRow, salt: bytes, statement: dict[str, Any] | None = None
+) -> LeafDraft:
+    """A decision that took effect: its public fields and statement of reasons (`statement`,
+    when the caller has it at hand, is what `statement_json` holds, not yet parsed back)."""
+    if statement is None and decision.statement_json:
+        statement = json.loads(decision.statement_json)
     data = {
         "v": FORMAT_VERSION,
         "kind": DECISION,

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,42 +64,70 @@ def append(session: Session, draft: LeafDraft) -> int:
     return append_many(session, [draft])[0]
 
 
+# Where this process last left each database's log (size, frontier): an append that finds it
+# still there moves it on in one guarded statement (`Writer.advance`); any other (another
+# process appended, or the transaction rolled back) reserves as usual.
+_last_state: weakref.WeakKeyDictionary[Engine, tuple[int, bytes]] = weakref.WeakKeyDictionary()
+
+
 def append_many(session: Session, drafts: Sequence[LeafDraft]) -> list[int]:
     """Append leaves in order, in the caller's transaction; returns their indexes."""
     if not drafts:
         return []
-    writer = Writer(session.connection())
+    connection = session.connection()
+    writer = Writer(connection)
     try:
-        reserved = writer.reserve(len(drafts))
-        if reserved is None:
-            _create_state(session)
+        built = None
+        known = _last_state.get(connection.engine)
+        if known is not None:
+            first = known[0]
+            frontier = Frontier.from_bytes(*known)
+            built = _rows(drafts, first, frontier)
+            after = (frontier.size, frontier.to_bytes())
+            if not writer.advance(known, after):
+                built = None
+        if built is None:
             reserved = writer.reserve(len(drafts))
-            assert reserved is not None
-        first = reserved[0] - len(drafts)
-        frontier = Frontier.from_bytes(first, reserved[1])
-        leaf_rows: list[dict[str, Any]] = []
-        node_rows: list[dict[str, Any]] = []
-        for offset, draft in enumerate(drafts):
-            data = draft.data(first + offset)
-            hashed = leaf_hash(data.encode("utf-8"))
-            for (level, index), value in frontier.append(hashed):
-                node_rows.append({"id": node_id(level, index), "hash": value})
-            leaf_rows.append(
-                {
-                    "leaf_index": first + offset,
-                    "kind": draft.kind,
-                    "ref": draft.ref,
-                    "data": data,
-                    "leaf_hash": hashed,
-                    "salt": draft.salt,
-                }
-            )
-        writer.insert_leaves(leaf_rows, utcnow())
-        writer.insert_nodes(node_rows)
-        writer.save_frontier(frontier.to_bytes())
+            if reserved is None:
+                _create_state(session)
+                reserved = writer.reserve(len(drafts))
+                assert reserved is not None
+            first = reserved[0] - len(drafts)
+            frontier = Frontier.from_bytes(first, reserved[1])
+            built = _rows(drafts, first, frontier)
+            after = (frontier.size, frontier.to_bytes())
+            writer.save_frontier(after[1])
+        writer.insert_leaves(built[0], utcnow())
+        writer.insert_nodes(built[1])
+        _last_state[connection.engine] = after
     finally:
         writer.close()
     return list(range(first, first + len(drafts)))
+
+
+def _rows(
+    drafts: Sequence[LeafDraft], first: int, frontier: Frontier
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The leaf rows and the completed subtree rows of appending `drafts` at index `first` to
+    `frontier` (which they advance)."""
+    leaf_rows: list[dict[str, Any]] = []
+    node_rows: list[dict[str, Any]] = []
+    for offset, draft in enumerate(drafts):
+        data = draft.data(first + offset)
+        hashed = leaf_hash(data.encode("utf-8"))
+        for (level, index), value in frontier.append(hashed):
+            node_rows.append({"id": node_id(level, index), "hash": value})
+        leaf_rows.append(
+            {
+                "leaf_index": first + offset,
+                "kind": draft.kind,
+                "ref": draft.ref,
+                "data": data,
+                "leaf_hash": hashed,
+                "salt": draft.salt,
+            }
+        )
+    return leaf_rows, node_rows
 
 
 def _create_state(session: Session) -> None:
@@ -258,9 +287,12 @@ def stored_heads(session: Session, after: int = -1, limit: int = 100) -> list[Si
 # Hooks: each records one change in the transaction that makes it.
 
 
-def record_decision(session: Session, decision: leaves.DecisionRow) -> int:
-    """Log a decision that takes effect (called by `moderation.decisions`)."""
-    return append(session, leaves.decision_leaf(decision, os.urandom(SALT_BYTES)))
+def record_decision(
+    session: Session, decision: leaves.DecisionRow, statement: dict[str, Any] | None = None
+) -> int:
+    """Log a decision that takes effect (called by `moderation.decisions`; `statement` is its
+    statement of reasons as a dict, when the caller has just built it)."""
+    return append(session, leaves.decision_leaf(decision, os.urandom(SALT_BYTES), statement))
 
 
 def record_appeal(session: Session, appeal: leaves.AppealRow) -> int:

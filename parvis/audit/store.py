@@ -25,6 +25,8 @@ _STATEMENTS = {
     "leaf": "INSERT INTO log_leaves ({columns}) VALUES ({values})",
     "node": "INSERT INTO log_nodes (id, hash) VALUES ({id}, {hash})",
     "frontier": "UPDATE log_state SET frontier = {frontier} WHERE id = 1",
+    "advance": "UPDATE log_state SET size = {size}, frontier = {frontier}"
+    " WHERE id = 1 AND size = {old_size} AND frontier = {old_frontier}",
 }
 _PLACEHOLDER = {"sqlite": ":{}", "postgresql": "%({})s"}
 # Proof reads: the IN lists hold integers computed by the log itself, written into the SQL.
@@ -41,6 +43,12 @@ def _sql(dialect: str) -> dict[str, str]:
         ),
         "node": _STATEMENTS["node"].format(id=mark("id"), hash=mark("hash")),
         "frontier": _STATEMENTS["frontier"].format(frontier=mark("frontier")),
+        "advance": _STATEMENTS["advance"].format(
+            size=mark("size"),
+            frontier=mark("frontier"),
+            old_size=mark("old_size"),
+            old_frontier=mark("old_frontier"),
+        ),
     }
 
 
@@ -56,6 +64,13 @@ _CORE = {
     "frontier": update(_STATE)
     .where(_STATE.c.id == STATE_ID)
     .values(frontier=bindparam("frontier")),
+    "advance": update(_STATE)
+    .where(
+        _STATE.c.id == STATE_ID,
+        _STATE.c.size == bindparam("old_size"),
+        _STATE.c.frontier == bindparam("old_frontier"),
+    )
+    .values(size=bindparam("size"), frontier=bindparam("frontier")),
 }
 
 
@@ -85,6 +100,22 @@ class Writer:
         self.cursor.execute(self.sql["reserve"], {"count": count})
         rows = self.cursor.fetchall()
         return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def advance(self, before: tuple[int, bytes], after: tuple[int, bytes]) -> bool:
+        """Move the state from `before` to `after` (size and frontier) if it is still `before`,
+        taking the lock as `reserve` does; whether it was. One statement where `reserve` and
+        `save_frontier` take two, for an appender that knows the state it last left."""
+        params = {
+            "old_size": before[0],
+            "old_frontier": before[1],
+            "size": after[0],
+            "frontier": after[1],
+        }
+        if self.sql is None:
+            result = self.connection.execute(_CORE["advance"], params)
+            return bool(result.rowcount == 1)
+        self.cursor.execute(self.sql["advance"], params)
+        return bool(self.cursor.rowcount == 1)
 
     def insert_leaves(self, rows: Sequence[dict[str, Any]], created_at: datetime) -> None:
         """Insert leaf rows (all with the same creation time)."""

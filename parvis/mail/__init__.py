@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from parvis.config import Settings
-from parvis.mail.models import OutgoingMail
 from parvis.mail.outbox import queue
 
 
@@ -16,6 +15,7 @@ class Mailer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def send(self, session: Session, to: str, subject: str, body: str) -> OutgoingMail:
-        """Queue a plain-text e-mail; it goes out once `session` commits (`mail.outbox`)."""
+    def send(self, session: Session, to: str, subject: str, body: str) -> int:
+        """Queue a plain-text e-mail; it goes out once `session` commits (`mail.outbox`).
+        Returns the queued message's id."""
         return queue(session, to, subject, body)

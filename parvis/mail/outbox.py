@@ -23,7 +23,7 @@ from parvis.mail import transport
 from parvis.mail.models import OutgoingMail
 from parvis.storage.base import utcnow
 from parvis.storage.database import Database
-from parvis.storage.direct import insert_now
+from parvis.storage.direct import insert_values
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 0.5
@@ -32,11 +32,11 @@ MAX_ATTEMPTS = 10
 RECLAIM_AFTER = timedelta(minutes=10)  # a claim older than this was abandoned
 
 
-def queue(session: Session, to: str, subject: str, body: str) -> OutgoingMail:
-    """Queue one e-mail in the caller's transaction (sent once it commits)."""
-    row = OutgoingMail(recipient=to, subject=subject, body=body)
-    insert_now(session, row)
-    return row
+def queue(session: Session, to: str, subject: str, body: str) -> int:
+    """Queue one e-mail in the caller's transaction (sent once it commits); returns its id.
+    Written at once, without an ORM object (`storage.direct`): nothing reads it back before
+    the sender does, and every statement of reasons queues one inline."""
+    return insert_values(session, OutgoingMail, recipient=to, subject=subject, body=body)
 
 
 def _claim(db: Database) -> list[OutgoingMail]:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -43,7 +44,7 @@ from parvis.social import events
 from parvis.social.events import EventKind
 from parvis.social.models import Post
 from parvis.storage.base import utcnow
-from parvis.storage.direct import insert_now
+from parvis.storage.direct import insert_now, insert_values
 from parvis.storage.hot import HotSQL
 
 POST_ACTIONS = {Action.LABEL, Action.INTERSTITIAL, Action.DEMOTE, Action.REMOVE}
@@ -72,6 +73,9 @@ class DecisionRequest:
     notice_id: int | None = None
     supersedes_id: int | None = None
     propose: bool = False
+    # The subject was created in this very transaction (screening a new post), so it carries
+    # no effect yet and the look-up for one is skipped.
+    new_subject: bool = False
 
 
 def _check(session: Session, request: DecisionRequest) -> tuple[int | None, ContentInfo]:
@@ -129,6 +133,11 @@ def write_changed_decisions(session: Session) -> None:
         session.flush()
 
 
+def statement_text(statement: dict[str, Any]) -> str:
+    """A statement of reasons as `Decision.statement_json` stores it: JSON, sorted keys."""
+    return orjson.dumps(statement, option=orjson.OPT_SORT_KEYS).decode()
+
+
 _SET_STATEMENT = HotSQL("UPDATE decisions SET statement_json = :statement WHERE id = :id")
 
 
@@ -183,15 +192,15 @@ def decide(session: Session, request: DecisionRequest) -> Decision:
             )
         # Written straight away rather than left for the next flush: this is the one change
         # to the decision after its insert, and a flush costs more than the update itself.
-        text = json.dumps(statement, sort_keys=True)
+        text = statement_text(statement)
         _SET_STATEMENT.write(session, {"id": decision.id, "statement": text})
         set_committed_value(decision, "statement_json", text)
     if not request.propose:
         if superseded is not None:
             _lift(session, superseded)
             superseded.state = DecisionState.SUPERSEDED.value
-        _apply(session, decision)
-        audit_log.record_decision(session, decision)
+        _apply(session, decision, new_subject=request.new_subject)
+        audit_log.record_decision(session, decision, statement)
     return decision
 
 
@@ -205,7 +214,7 @@ def confirm(session: Session, decision_id: int, moderator: User) -> Decision:
         statement = json.loads(decision.statement_json or "null")
         if statement:
             statement["automated_decision"] = "AUTOMATED_DECISION_PARTIALLY"
-            decision.statement_json = json.dumps(statement, sort_keys=True)
+            decision.statement_json = statement_text(statement)
     decision.starts_at = utcnow()
     _apply(session, decision)
     audit_log.record_decision(session, decision)
@@ -256,25 +265,28 @@ def _stronger_in_force(session: Session, current: EffectRow | None, decision: De
     )
 
 
-def _apply(session: Session, decision: Decision) -> None:
+def _apply(session: Session, decision: Decision, *, new_subject: bool = False) -> None:
     action = Action(decision.action)
     if action in (Action.RESTORE, Action.NO_ACTION):
         return
     if decision.subject_type == SubjectType.ROOM.value:
         live_enforcement.apply(session, decision)
     elif action in POST_ACTIONS:
-        current_post = _effect_row(session, PostRestriction, int(decision.subject_key))
+        current_post = (
+            None
+            if new_subject
+            else _effect_row(session, PostRestriction, int(decision.subject_key))
+        )
         if _stronger_in_force(session, current_post, decision):
             return
         _put(
             session,
+            PostRestriction,
             current_post,
-            PostRestriction(
-                post_id=int(decision.subject_key),
-                action=action.value,
-                decision_id=decision.id,
-                ends_at=decision.ends_at,
-            ),
+            post_id=int(decision.subject_key),
+            action=action.value,
+            decision_id=decision.id,
+            ends_at=decision.ends_at,
         )
         _announce_post(session, decision, removed=action == Action.REMOVE)
     elif action in ACCOUNT_ACTIONS:
@@ -282,18 +294,17 @@ def _apply(session: Session, decision: Decision) -> None:
         if _stronger_in_force(session, current, decision):
             return
         if action == Action.RESTRICT_ACCOUNT:
-            _put(session, current, _combined_features(session, decision))
+            _put(session, AccountRestriction, current, **_combined_features(session, decision))
             return
         _put(
             session,
+            AccountRestriction,
             current,
-            AccountRestriction(
-                user_id=int(decision.subject_key),
-                action=action.value,
-                features=decision.features,
-                decision_id=decision.id,
-                ends_at=decision.ends_at,
-            ),
+            user_id=int(decision.subject_key),
+            action=action.value,
+            features=decision.features,
+            decision_id=decision.id,
+            ends_at=decision.ends_at,
         )
     else:
         session.merge(
@@ -319,21 +330,24 @@ def _effect_row(session: Session, model: type[_Row], key: int) -> _Row | None:
     return session.get(model, key)
 
 
-def _put(session: Session, current: EffectRow | None, effect: EffectRow) -> None:
-    """Make `effect` the subject's one effect row: what `session.merge` does, without its
-    second look-up of a row the caller has just read (`current`)."""
+def _put(
+    session: Session, model: type[EffectRow], current: EffectRow | None, **effect: Any
+) -> None:
+    """Make `effect` (column values) the subject's one effect row: what `session.merge` does,
+    without its second look-up of a row the caller has just read (`current`), and written at
+    once when the subject had none."""
     if current is None:
-        insert_now(session, effect)
+        insert_values(session, model, **effect)
         return
     for column in ("action", "features", "decision_id", "ends_at"):
-        if hasattr(effect, column):
-            setattr(current, column, getattr(effect, column))
+        if column in effect:
+            setattr(current, column, effect[column])
 
 
-def _combined_features(session: Session, decision: Decision) -> AccountRestriction:
-    """An account's feature restriction from every feature-restricting decision in force on it:
-    their features together, held by the one that ends first, so that its end (lifting it)
-    recomputes the rest (`_reinstate`)."""
+def _combined_features(session: Session, decision: Decision) -> dict[str, Any]:
+    """An account's feature restriction (its columns) from every feature-restricting decision
+    in force on it: their features together, held by the one that ends first, so that its end
+    (lifting it) recomputes the rest (`_reinstate`)."""
     now = utcnow()
     in_force = [
         d
@@ -350,13 +364,13 @@ def _combined_features(session: Session, decision: Decision) -> AccountRestricti
     ] + [decision]
     features = sorted({f for d in in_force for f in d.features.split(",") if f})
     first_end = min(in_force, key=lambda d: (d.ends_at is None, d.ends_at or now, d.id or 0))
-    return AccountRestriction(
-        user_id=int(decision.subject_key),
-        action=Action.RESTRICT_ACCOUNT.value,
-        features=",".join(features),
-        decision_id=first_end.id,
-        ends_at=first_end.ends_at,
-    )
+    return {
+        "user_id": int(decision.subject_key),
+        "action": Action.RESTRICT_ACCOUNT.value,
+        "features": ",".join(features),
+        "decision_id": first_end.id,
+        "ends_at": first_end.ends_at,
+    }
 
 
 def _lift(session: Session, decision: Decision, now: datetime | None = None) -> None:

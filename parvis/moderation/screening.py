@@ -209,7 +209,10 @@ def _apply(
     on_list: lists.Snapshot,
     *,
     new: bool,
+    untouched: bool,
 ) -> Decision | None:
+    """Decide (or propose) what `proposal` calls for. `new`: the post was created in this
+    transaction; `untouched`: no decision was taken on it yet in this screening."""
     rule = proposal.rule
     found = _described(proposal.signals)
     if not rule.automatic:
@@ -266,6 +269,7 @@ def _apply(
             duration=timedelta(days=rule.duration_days) if rule.duration_days else None,
             features=tuple(features),
             territorial_scope=list(rule.territorial_scope),
+            new_subject=fresh and untouched,
         ),
     )
 
@@ -290,7 +294,15 @@ def screen_post(
             if proposal.rule.id in applied:
                 continue
             decision = _apply(
-                session, services, post, proposal, source.label, version, source.lists, new=new
+                session,
+                services,
+                post,
+                proposal,
+                source.label,
+                version,
+                source.lists,
+                new=new,
+                untouched=not taken,
             )
             if decision is not None:
                 taken.append(decision)

@@ -18,7 +18,7 @@ from parvis.moderation.models import Action, Decision
 from parvis.social import events
 from parvis.social.events import EventKind
 from parvis.social.models import Notification, NotificationKind
-from parvis.storage.direct import insert_now
+from parvis.storage.direct import insert_values
 
 WHAT = {
     Action.LABEL.value: "a label was added to your post",
@@ -115,15 +115,20 @@ def deliver(session: Session, services: Services, decision: Decision) -> None:
     if decision.affected_user_id is None:
         return
     member = session.get_one(User, decision.affected_user_id)
-    notification = Notification(
+    notification_id = insert_values(  # see `storage.direct`: every automated removal comes here
+        session,
+        Notification,
         user_id=member.id,
         actor_id=decision.decided_by_id or member.id,
         kind=NotificationKind.MODERATION.value,
         post_id=int(decision.subject_key) if decision.subject_type == "post" else None,
         decision_id=decision.id,
     )
-    insert_now(session, notification)
-    events.emit(session, EventKind.NOTIFICATION_CREATED, notification)  # streamed once committed
+    events.emit(  # streamed once committed
+        session,
+        EventKind.NOTIFICATION_CREATED,
+        events.WrittenNotification(notification_id, member.id),
+    )
     services.mailer.send(
         session,
         member.email,

@@ -43,6 +43,15 @@ class SocialEvent:
     recipient_id: int | None = None
 
 
+@dataclass(frozen=True)
+class WrittenNotification:
+    """A notification written without an ORM object (`storage.direct.insert_values`), as
+    `emit` takes it."""
+
+    id: int
+    user_id: int
+
+
 Hook = Callable[[SocialEvent], None]
 # Weak references: a hook goes away with the object that registered it (an app in a test).
 _hooks: list[weakref.WeakMethod[Hook] | Callable[[], Hook | None]] = []

@@ -40,6 +40,7 @@ class _Plan:
     primary_key: str
     generated_sql: str  # the primary key left to the database
     given_sql: str  # the primary key given
+    keys: frozenset[str]  # every mapped column attribute
 
 
 _plans: dict[tuple[type, str], _Plan] = {}
@@ -91,6 +92,7 @@ def _plan(model: type, dialect: Dialect) -> _Plan:
         primary_key=primary.key,
         generated_sql=sql([c for c in columns if c.key != primary.key]),
         given_sql=sql(columns),
+        keys=frozenset(c.key for c in columns),
     )
     _plans[(model, dialect.name)] = plan
     return plan
@@ -99,25 +101,28 @@ def _plan(model: type, dialect: Dialect) -> _Plan:
 _UNSET = object()
 
 
-def insert_now(session: Session, row: Base) -> None:
-    """Write a new (transient) row in the session's transaction at once and make it part of
-    the session, as `session.add` and a flush would, at a fraction of the cost. Objects still
-    waiting in the session are flushed first, so a row that refers to them finds them."""
+def _write(
+    session: Session, model: type, values: dict[str, Any], *, strict: bool = False
+) -> tuple[str, Any]:
+    """Write one row of `model` on the session's driver connection; returns the primary key's
+    attribute and value. Columns missing from `values` get their defaults, put into `values`;
+    `strict` refuses values for attributes that are not columns (a misspelt one would be lost)."""
     if session.new:
         session.flush()
     connection = session.connection()
-    plan = _plan(type(row), connection.dialect)
-    # The object is transient: values go straight into its state, which becomes its loaded
-    # state below (a column left out would be expired and read back on first use).
-    state = row.__dict__
-    generated = state.get(plan.primary_key) is None
+    plan = _plan(model, connection.dialect)
+    if strict and not plan.keys.issuperset(values):
+        unknown = ", ".join(sorted(set(values) - plan.keys))
+        raise TypeError(f"{model.__name__} has no column for: {unknown}")
+    key = values.get(plan.primary_key)
+    generated = key is None
     params: dict[str, Any] = {}
     for column in plan.columns:
         if column.key == plan.primary_key and generated:
             continue
-        value = state.get(column.key, _UNSET)
+        value = values.get(column.key, _UNSET)
         if value is _UNSET:
-            value = state[column.key] = column.default() if column.default is not None else None
+            value = values[column.key] = column.default() if column.default is not None else None
         params[column.name] = column.bind(value) if column.bind is not None else value
     driver = connection.connection.driver_connection
     assert driver is not None
@@ -125,8 +130,28 @@ def insert_now(session: Session, row: Base) -> None:
     try:
         if generated:
             key = cursor.lastrowid if connection.dialect.name == "sqlite" else cursor.fetchone()[0]
-            setattr(row, plan.primary_key, key)
     finally:
         cursor.close()
+    return plan.primary_key, key
+
+
+def insert_now(session: Session, row: Base) -> None:
+    """Write a new (transient) row in the session's transaction at once and make it part of
+    the session, as `session.add` and a flush would, at a fraction of the cost. Objects still
+    waiting in the session are flushed first, so a row that refers to them finds them."""
+    # The object is transient: values go straight into its state, which becomes its loaded
+    # state below (a column left out would be expired and read back on first use).
+    primary_key, key = _write(session, type(row), row.__dict__)
+    if getattr(row, primary_key) is None:
+        setattr(row, primary_key, key)
     make_transient_to_detached(row)
     session.add(row)
+
+
+def insert_values(session: Session, model: type[Base], **values: Any) -> int:
+    """Write a new row of `model` from column values in the session's transaction at once,
+    with no ORM object at all; returns its primary key. For rows the transaction never uses
+    as objects afterwards (a queued e-mail, a notification): building and attaching the
+    object is most of what `insert_now` costs. Reads later in the transaction find the row in
+    the database like any other."""
+    return int(_write(session, model, values, strict=True)[1])

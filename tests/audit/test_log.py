@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from parvis.audit import keys, log
 from parvis.audit.leaves import LeafDraft, commitment
 from parvis.audit.merkle import leaf_hash, root_of, verify_consistency, verify_inclusion
 from parvis.audit.models import LogLeaf, LogNode, TreeHead
+from parvis.audit.store import Writer
 from parvis.audit.verify import verify_database
 from parvis.config import Settings
 from parvis.errors import InvalidInput
@@ -217,6 +219,70 @@ def test_a_member_created_with_a_role_is_logged_but_plain_members_are_not(
     make_user("someone")
     make_user("boss", role=Role.ADMIN)
     assert [(f["username"], f["role"]) for f in _fields(runtime)] == [("boss", "admin")]
+
+
+def _role_leaf(account_id: int) -> LeafDraft:
+    return LeafDraft("role", f"role:{account_id}", {"kind": "role", "account_id": account_id})
+
+
+def _state_moves(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record how each append moves the log's state: "advance" (the one guarded statement),
+    "reserve" (the lock and read, then the frontier written)."""
+    seen: list[str] = []
+    for name in ("advance", "reserve"):
+        original = getattr(Writer, name)
+
+        def spy(self: Writer, *args: Any, _name: str = name, _original: Any = original) -> Any:
+            seen.append(_name)
+            return _original(self, *args)
+
+        monkeypatch.setattr(Writer, name, spy)
+    return seen
+
+
+def test_an_append_where_this_process_left_the_log_moves_the_state_in_one_statement(
+    runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with runtime.db.session() as session:
+        log.append(session, _role_leaf(1))
+    seen = _state_moves(monkeypatch)
+    with runtime.db.session() as session:
+        assert log.append(session, _role_leaf(2)) == 1
+    assert seen == ["advance"]
+    with runtime.db.session() as session:
+        outcome = verify_database(session, keys.public_key_bytes(keys.signing_key(settings)))
+    assert outcome.ok, outcome.sorted_problems()
+
+
+def test_appends_by_another_process_or_a_rollback_in_between_keep_the_log_whole(
+    runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = Runtime.build(settings)  # another process's engine: its own idea of the state
+    try:
+        with runtime.db.session() as session:
+            log.append(session, _role_leaf(1))
+        with other.db.session() as session:
+            assert log.append(session, _role_leaf(2)) == 1
+
+        def undone() -> None:
+            with runtime.db.session() as session:  # taken at 2, then rolled back
+                log.append(session, _role_leaf(0))
+                raise RuntimeError("the decision failed")
+
+        with pytest.raises(RuntimeError):
+            undone()
+        with other.db.session() as session:
+            assert log.append(session, _role_leaf(3)) == 2
+        seen = _state_moves(monkeypatch)
+        with runtime.db.session() as session:  # what it last left is gone: it reserves
+            assert log.append(session, _role_leaf(4)) == 3
+        assert seen == ["advance", "reserve"]
+    finally:
+        other.db.dispose()
+    assert [json.loads(leaf.data)["account_id"] for leaf in _leaves(runtime)] == [1, 2, 3, 4]
+    with runtime.db.session() as session:
+        outcome = verify_database(session, keys.public_key_bytes(keys.signing_key(settings)))
+    assert outcome.ok, outcome.sorted_problems()
 
 
 def test_concurrent_appends_get_dense_unique_indexes(runtime: Runtime, settings: Settings) -> None:

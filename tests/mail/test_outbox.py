@@ -27,9 +27,7 @@ def _sent(runtime: Runtime) -> list[email.message.EmailMessage]:
 
 def test_mail_goes_out_once_after_commit_and_never_for_a_rollback(runtime: Runtime) -> None:
     with runtime.db.session() as session:
-        queued = outbox.queue(session, "a@example.org", "First", "one")
-        session.flush()
-        first = queued.id
+        first = outbox.queue(session, "a@example.org", "First", "one")
 
     def a_failing_unit_of_work() -> None:
         with runtime.db.session() as session:

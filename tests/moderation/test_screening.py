@@ -13,8 +13,8 @@ from parvis.accounts.models import Role, User
 from parvis.errors import NotFound, PermissionDenied
 from parvis.moderation import lists, publication
 from parvis.moderation.evaluate import evaluate
-from parvis.moderation.models import Decision
-from parvis.moderation.rulebook import default_rulebook
+from parvis.moderation.models import Decision, PostRestriction
+from parvis.moderation.rulebook import default_rulebook, default_rulebook_text
 from parvis.moderation.signals import inline
 from parvis.runtime import Runtime
 from parvis.social import media, posts
@@ -41,6 +41,40 @@ def test_evaluation_is_deterministic_and_needs_both_signals() -> None:
     assert [p.rule.id for p in both] == ["doxxing"]
     assert [p.rule.id for p in evaluate(rulebook, inline.detect(DOXX))] == ["doxxing"]
     assert evaluate(rulebook, inline.detect("SSN 536-90-4399 only")) == []
+
+
+PHONE_LABEL = """[[rules]]
+id = "phone-label"
+title = "Phone numbers are labelled"
+text = "Posts showing a phone number carry a label."
+ground = "terms"
+terms_clause = "Terms of service, clause 4 (private information)"
+category = "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS"
+signals = { any_of = ["phone"], min_confidence = 0.5 }
+action = "label"
+automatic = true
+strikes = 0
+territorial_scope = "EEA"
+
+"""
+
+
+def test_a_new_post_under_two_automatic_rules_gets_both_decisions_and_the_stronger_effect(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    text = default_rulebook_text()
+    first_rule = text.index("\n[[rules]]") + 1
+    with runtime.db.session() as session:  # the label is evaluated first, then the removal
+        publication.publish(session, text[:first_rule] + PHONE_LABEL + text[first_rule:], None)
+    post_id = _post(runtime, make_user("author"), DOXX + " Call him on +1 202-456-1111.")
+    with runtime.db.session() as session:
+        decided = session.scalars(select(Decision).order_by(Decision.id)).all()
+        assert [(d.rule_id, d.action) for d in decided] == [
+            ("phone-label", "label"),
+            ("doxxing", "remove"),
+        ]
+        effect = session.get_one(PostRestriction, post_id)
+        assert (effect.action, effect.decision_id) == ("remove", decided[1].id)
 
 
 def test_doxxing_post_is_removed_at_once_and_account_stays_active(

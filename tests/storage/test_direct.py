@@ -12,7 +12,7 @@ from sqlalchemy.orm import object_session
 from parvis.mail.models import OutgoingMail
 from parvis.runtime import Runtime
 from parvis.social.models import Notification, NotificationKind, Post
-from parvis.storage.direct import insert_now
+from parvis.storage.direct import insert_now, insert_values
 from tests.conftest import MakeUser
 
 
@@ -93,3 +93,33 @@ def test_a_given_primary_key_is_kept(runtime: Runtime) -> None:
     with runtime.db.session() as session:
         stored = session.get_one(OutgoingMail, 777)
         assert (stored.recipient, stored.claimed_at) == ("c@example.org", later)
+
+
+def test_a_row_from_values_is_written_with_its_defaults_and_no_object(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    ana = make_user("ana")
+    before = datetime.now(UTC)
+    with runtime.db.session() as session:
+        key = insert_values(
+            session,
+            Notification,
+            user_id=ana.id,
+            actor_id=ana.id,
+            kind=NotificationKind.MODERATION.value,
+            decision_id=12,
+        )
+        assert not session.identity_map  # nothing attached: `ana` was loaded elsewhere
+        found = session.scalars(select(Notification.decision_id).where(Notification.id == key))
+        assert found.all() == [12]  # a read later in the transaction sees it
+    with runtime.db.session() as session:
+        stored = session.get_one(Notification, key)
+        assert (stored.post_id, stored.read_at) == (None, None)
+        assert stored.created_at >= before
+
+
+def test_a_value_for_no_column_is_refused_before_anything_is_written(runtime: Runtime) -> None:
+    with runtime.db.session() as session:
+        with pytest.raises(TypeError, match="OutgoingMail has no column for: recipent"):
+            insert_values(session, OutgoingMail, recipent="a@example.org", subject="s", body="b")
+        assert session.scalars(select(OutgoingMail.id)).all() == []
