@@ -15,9 +15,11 @@ from parvis.moderation import lists, publication
 from parvis.moderation.evaluate import evaluate
 from parvis.moderation.models import Decision, PostRestriction
 from parvis.moderation.rulebook import default_rulebook, default_rulebook_text
+from parvis.moderation.screening import screen_post
 from parvis.moderation.signals import inline
 from parvis.runtime import Runtime
 from parvis.social import media, posts
+from parvis.social.models import Post
 from parvis.social.posts import PostDraft
 from parvis.social.visibility import load_viewer
 from tests.conftest import MakeUser, outbox_messages
@@ -75,6 +77,17 @@ def test_a_new_post_under_two_automatic_rules_gets_both_decisions_and_the_strong
         ]
         effect = session.get_one(PostRestriction, post_id)
         assert (effect.action, effect.decision_id) == ("remove", decided[1].id)
+
+
+def test_screening_a_post_again_takes_no_second_decision(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    post_id = _post(runtime, make_user("author"), DOXX)
+    with runtime.db.session() as session:  # as an edit or a list change re-screens it
+        post = session.get_one(Post, post_id)
+        assert screen_post(session, runtime.services, post, new=False) == []
+    with runtime.db.session() as session:
+        assert [d.rule_id for d in session.scalars(select(Decision))] == ["doxxing"]
 
 
 def test_doxxing_post_is_removed_at_once_and_account_stays_active(
