@@ -44,7 +44,7 @@ from parvis.social import events
 from parvis.social.events import EventKind
 from parvis.social.models import Post
 from parvis.storage.base import utcnow
-from parvis.storage.direct import insert_now, insert_values
+from parvis.storage.direct import insert_object, insert_values
 from parvis.storage.hot import HotSQL
 
 POST_ACTIONS = {Action.LABEL, Action.INTERSTITIAL, Action.DEMOTE, Action.REMOVE}
@@ -159,7 +159,10 @@ def decide(session: Session, request: DecisionRequest) -> Decision:
             request.subject_key,
         ):
             raise InvalidInput("A superseding decision must have the same subject.")
-    decision = Decision(
+    # Written at once (`storage.direct`): every automated removal comes here.
+    decision = insert_object(
+        session,
+        Decision,
         subject_type=request.subject_type.value,
         subject_key=request.subject_key,
         affected_user_id=affected_user_id,
@@ -180,7 +183,6 @@ def decide(session: Session, request: DecisionRequest) -> Decision:
         supersedes_id=request.supersedes_id,
         state=(DecisionState.PROPOSED if request.propose else DecisionState.IN_EFFECT).value,
     )
-    insert_now(session, decision)  # see `storage.direct`: every automated removal comes here
     statement = build_statement(
         decision, request.rule, content, territorial_scope=request.territorial_scope
     )

@@ -12,15 +12,16 @@ from sqlalchemy.orm import object_session
 from parvis.mail.models import OutgoingMail
 from parvis.runtime import Runtime
 from parvis.social.models import Notification, NotificationKind, Post
-from parvis.storage.direct import insert_now, insert_values
+from parvis.storage.direct import insert_object, insert_values
 from tests.conftest import MakeUser
 
 
 def test_defaults_types_and_the_generated_key_are_written(runtime: Runtime) -> None:
     before = datetime.now(UTC)
     with runtime.db.session() as session:
-        mail = OutgoingMail(recipient="a@example.org", subject="Hi", body="text")
-        insert_now(session, mail)
+        mail = insert_object(
+            session, OutgoingMail, recipient="a@example.org", subject="Hi", body="text"
+        )
         assert mail.id is not None
         assert object_session(mail) is session
         assert mail not in session.new
@@ -36,8 +37,13 @@ def test_defaults_types_and_the_generated_key_are_written(runtime: Runtime) -> N
 def test_reading_the_row_back_takes_no_query(runtime: Runtime, make_user: MakeUser) -> None:
     ana = make_user("ana")
     with runtime.db.session() as session:
-        row = Notification(user_id=ana.id, actor_id=ana.id, kind=NotificationKind.FOLLOW.value)
-        insert_now(session, row)
+        row = insert_object(
+            session,
+            Notification,
+            user_id=ana.id,
+            actor_id=ana.id,
+            kind=NotificationKind.FOLLOW.value,
+        )
         statements: list[str] = []
 
         def seen(*args: object) -> None:
@@ -56,7 +62,7 @@ def test_reading_the_row_back_takes_no_query(runtime: Runtime, make_user: MakeUs
 def test_the_insert_is_undone_with_its_transaction(runtime: Runtime) -> None:
     def failing() -> None:
         with runtime.db.session() as session:
-            insert_now(session, OutgoingMail(recipient="b@example.org", subject="x", body="y"))
+            insert_object(session, OutgoingMail, recipient="b@example.org", subject="x", body="y")
             raise RuntimeError("the decision failed")
 
     with pytest.raises(RuntimeError):
@@ -72,24 +78,32 @@ def test_objects_waiting_in_the_session_are_written_first(
     with runtime.db.session() as session:
         post = Post(id=4242, author_id=ana.id, body_source="hello", body_html="<p>hello</p>")
         session.add(post)  # not flushed: the restriction below refers to it
-        row = Notification(
-            user_id=ana.id, actor_id=ana.id, kind=NotificationKind.VOTE.value, post_id=4242
+        key = insert_values(
+            session,
+            Notification,
+            user_id=ana.id,
+            actor_id=ana.id,
+            kind=NotificationKind.VOTE.value,
+            post_id=4242,
         )
-        insert_now(session, row)
         assert post not in session.new
     with runtime.db.session() as session:
-        assert session.get_one(Notification, row.id).post_id == 4242
+        assert session.get_one(Notification, key).post_id == 4242
 
 
 def test_a_given_primary_key_is_kept(runtime: Runtime) -> None:
     later = datetime.now(UTC) + timedelta(days=1)
     with runtime.db.session() as session:
-        insert_now(
+        mail = insert_object(
             session,
-            OutgoingMail(
-                id=777, recipient="c@example.org", subject="s", body="b", claimed_at=later
-            ),
+            OutgoingMail,
+            id=777,
+            recipient="c@example.org",
+            subject="s",
+            body="b",
+            claimed_at=later,
         )
+        assert mail.id == 777
     with runtime.db.session() as session:
         stored = session.get_one(OutgoingMail, 777)
         assert (stored.recipient, stored.claimed_at) == ("c@example.org", later)
