@@ -106,20 +106,23 @@ def _plan(model: type, dialect: Dialect) -> _Plan:
 _UNSET = object()
 
 
-def _write(
-    session: Session, model: type, values: dict[str, Any], *, strict: bool = False
-) -> tuple[str, Any]:
+def _columns_only(session: Session, model: type, values: dict[str, Any]) -> _Plan:
+    """The model's plan, once `values` are known to name columns only (a misspelt one would
+    otherwise be dropped without a word)."""
+    plan = _plan(model, session.get_bind().dialect)
+    if not plan.keys.issuperset(values):
+        unknown = ", ".join(sorted(set(values) - plan.keys))
+        raise TypeError(f"{model.__name__} has no column for: {unknown}")
+    return plan
+
+
+def _write(session: Session, model: type, values: dict[str, Any]) -> tuple[str, Any]:
     """Write one row of `model` on the session's driver connection; returns the primary key's
-    attribute and value. Columns missing from `values` get their defaults, put into `values`;
-    `strict` refuses values for attributes that are not columns (a misspelt one would be lost)."""
+    attribute and value. Columns missing from `values` get their defaults, put into `values`."""
     if session.new:
         session.flush()
     connection = session.connection()
     plan = _plan(model, connection.dialect)
-    if strict and not plan.keys.issuperset(values):
-        unknown = ", ".join(sorted(k for k in set(values) - plan.keys if not k.startswith("_sa_")))
-        if unknown:
-            raise TypeError(f"{model.__name__} has no column for: {unknown}")
     key = values.get(plan.primary_key)
     generated = key is None
     params: dict[str, Any] = {}
@@ -151,10 +154,9 @@ def insert_object(session: Session, model: type[_Row], **values: Any) -> _Row:
     still waiting in the session are flushed first, so a row that refers to them finds them.
     The values go straight into the new instance, without the mapped constructor's
     per-attribute change events, which attaching it as loaded would only undo."""
-    plan = _plan(model, session.get_bind().dialect)
-    row = plan.new_instance()
+    row = _columns_only(session, model, values).new_instance()
     row.__dict__.update(values)
-    primary_key, key = _write(session, model, row.__dict__, strict=True)
+    primary_key, key = _write(session, model, row.__dict__)
     row.__dict__[primary_key] = key  # becomes part of the loaded state below, like the rest
     make_transient_to_detached(row)
     session.add(row)
@@ -167,4 +169,5 @@ def insert_values(session: Session, model: type[Base], **values: Any) -> int:
     as objects afterwards (a queued e-mail, a notification): building and attaching the
     object is most of what `insert_object` costs. Reads later in the transaction find the row in
     the database like any other."""
-    return int(_write(session, model, values, strict=True)[1])
+    _columns_only(session, model, values)
+    return int(_write(session, model, values)[1])
