@@ -10,9 +10,11 @@ holds both.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from parvis.accounts.services import Services
@@ -33,13 +35,17 @@ from parvis.moderation.signals.documents import near_duplicate
 from parvis.moderation.signals.types import Signal
 from parvis.social.models import Post
 from parvis.storage.base import utcnow
-from parvis.storage.hot import HotSQL, utc
+from parvis.storage.hot import HotSQL
 
 # Built once: screening runs on every post, and building a statement costs more than running it.
 # Hand-written (`storage.hot`): these run for every new post.
+# The account's posts of the last hour (at most the 200 latest), counted in the database: the
+# texts are compared by their stored key, not read back and hashed again.
 _RECENT_BY_AUTHOR = HotSQL(
-    "SELECT created_at, body_source FROM posts WHERE author_id = :author AND id <> :post"
-    " AND created_at >= :since ORDER BY id DESC LIMIT 200"
+    "SELECT coalesce(sum(CASE WHEN created_at >= :minute THEN 1 ELSE 0 END), 0),"
+    " coalesce(sum(CASE WHEN text_key = :key THEN 1 ELSE 0 END), 0)"
+    " FROM (SELECT created_at, text_key FROM posts WHERE author_id = :author AND id <> :post"
+    " AND created_at >= :since ORDER BY id DESC LIMIT 200) AS recent"
 )
 PROPOSED_ON = {"listed_url", "listed_domain", "listed_document", "watched_words"}
 
@@ -85,8 +91,15 @@ def _flood_signals(session: Session, rulebook: Rulebook, post: Post) -> list[Sig
     if rule is None:
         return []
     now = post.created_at or utcnow()
-    recent = _RECENT_BY_AUTHOR.rows(
-        session, {"author": post.author_id, "post": post.id, "since": now - timedelta(hours=1)}
+    ((last_minute, copies),) = _RECENT_BY_AUTHOR.rows(
+        session,
+        {
+            "author": post.author_id,
+            "post": post.id,
+            "since": now - timedelta(hours=1),
+            "minute": now - timedelta(minutes=1),
+            "key": post.text_key,
+        },
     )
     thresholds = flood.FloodThresholds(
         posts_per_minute=rule.threshold("posts_per_minute", flood.DEFAULT_POSTS_PER_MINUTE),
@@ -94,7 +107,8 @@ def _flood_signals(session: Session, rulebook: Rulebook, post: Post) -> list[Sig
             "duplicates_per_hour", flood.DEFAULT_DUPLICATES_PER_HOUR
         ),
     )
-    return flood.detect([(utc(at), text) for at, text in recent], now, post.body_source, thresholds)
+    earlier = flood.RecentActivity(int(last_minute), int(copies))
+    return flood.detect(earlier, post.body_source, thresholds)
 
 
 _STATE = HotSQL(
@@ -102,7 +116,10 @@ _STATE = HotSQL(
     " (SELECT max(id) FROM list_entries), (SELECT count(id) FROM list_entry_removals)"
 )
 _MAX_CACHED_STATES = 64
-_states: dict[tuple[str, int, int, int, int], tuple[Rulebook, lists.Snapshot]] = {}
+# Per database (its engine: rendering the URL as a key cost more than the query, every post).
+_states: weakref.WeakKeyDictionary[
+    Engine, dict[tuple[int, int, int, int], tuple[Rulebook, lists.Snapshot]]
+] = weakref.WeakKeyDictionary()
 
 
 def moderation_state(session: Session) -> tuple[int, Rulebook, lists.Snapshot] | None:
@@ -113,16 +130,19 @@ def moderation_state(session: Session) -> tuple[int, Rulebook, lists.Snapshot] |
     version, count, highest, removals = _STATE.rows(session, {})[0]
     if version is None:
         return None
-    url = str(session.get_bind().engine.url)
-    key = (url, int(version), int(count), int(highest or 0), int(removals))
-    known = _states.get(key)
+    engine = session.get_bind().engine
+    cached = _states.get(engine)
+    if cached is None:
+        cached = _states[engine] = {}
+    key = (int(version), int(count), int(highest or 0), int(removals))
+    known = cached.get(key)
     if known is None:
         current = publication.in_force(session)
         if current is None:
             return None
-        if len(_states) >= _MAX_CACHED_STATES:
-            _states.clear()
-        known = _states[key] = (current[1], lists.snapshot(session))
+        if len(cached) >= _MAX_CACHED_STATES:
+            cached.clear()
+        known = cached[key] = (current[1], lists.snapshot(session))
     return int(version), known[0], known[1]
 
 

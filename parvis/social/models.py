@@ -75,6 +75,9 @@ class Post(Base, PostFacts):
     title: Mapped[str] = mapped_column(String(200), default="")
     body_source: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # The body's duplicate key (`moderation.signals.flood.text_key`; None when blank): flood
+    # screening counts an account's copies of a text in the database by it.
+    text_key: Mapped[str | None] = mapped_column(String(24))
     spoiler_text: Mapped[str] = mapped_column(String(200), default="")
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str | None] = mapped_column(String(8))

@@ -16,6 +16,7 @@ from parvis.config import Settings
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
 from parvis.moderation import enforcement
 from parvis.moderation.screening import screen_post
+from parvis.moderation.signals.flood import text_key
 from parvis.moderation.signals.links import registrable_domain
 from parvis.social import events, search
 from parvis.social.events import EventKind
@@ -219,6 +220,7 @@ def create_post(
         title=draft.title.strip(),
         body_source=draft.body.strip(),
         body_html=rendered.html,
+        text_key=text_key(draft.body),
         spoiler_text=draft.spoiler_text.strip(),
         sensitive=draft.sensitive or bool(draft.spoiler_text.strip()),
         language=(draft.language or None),
@@ -307,6 +309,7 @@ def edit_post(
     enforcement.check_links_allowed(session, rendered.links)
     post.title = draft.title.strip()
     post.body_source = draft.body.strip()
+    post.text_key = text_key(post.body_source)
     post.body_html = rendered.html
     post.spoiler_text = draft.spoiler_text.strip()
     post.sensitive = draft.sensitive or bool(post.spoiler_text)

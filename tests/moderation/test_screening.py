@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from parvis.accounts.models import Role, User
 from parvis.errors import NotFound, PermissionDenied
@@ -17,11 +18,13 @@ from parvis.moderation.models import Decision, PostRestriction
 from parvis.moderation.rulebook import default_rulebook, default_rulebook_text
 from parvis.moderation.screening import screen_post
 from parvis.moderation.signals import inline
+from parvis.moderation.signals.flood import text_key
 from parvis.runtime import Runtime
 from parvis.social import media, posts
 from parvis.social.models import Post
 from parvis.social.posts import PostDraft
 from parvis.social.visibility import load_viewer
+from parvis.storage.base import utcnow
 from tests.conftest import MakeUser, outbox_messages
 from tests.pdfs import dossier
 
@@ -170,6 +173,42 @@ def test_flooding_restricts_posting_by_an_automatic_decision(
     assert "duplicates" in decision.facts
     with pytest.raises(PermissionDenied):
         _post(runtime, spammer, "something new")
+
+
+def test_copies_older_than_an_hour_and_posts_older_than_a_minute_do_not_count(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    poster = make_user("regular")
+    for _ in range(19):  # each copy is moved back in time before the next is posted
+        copy = _post(runtime, poster, "Good morning, square!")
+        with runtime.db.session() as session:
+            session.execute(
+                update(Post)
+                .where(Post.id == copy)
+                .values(created_at=utcnow() - timedelta(hours=1, minutes=1))
+            )
+    assert _decisions_on(runtime, "account", str(poster.id)) == []
+    _post(runtime, poster, "good morning,   square!")
+    assert _decisions_on(runtime, "account", str(poster.id)) == []
+
+
+def test_an_edited_post_counts_as_a_copy_of_its_new_text(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    spammer = make_user("editor")
+    first = _post(runtime, spammer, "An honest first post")
+    with runtime.db.session() as session:
+        me = session.get_one(User, spammer.id)
+        edited = posts.edit_post(
+            session, runtime.settings, me, first, PostDraft(body="Cheap followers at spam.example")
+        )
+        assert edited.text_key == text_key("cheap followers at spam.example")
+    for _ in range(3):
+        _post(runtime, spammer, "Cheap followers at spam.example")
+    assert _decisions_on(runtime, "account", str(spammer.id)) == []
+    _post(runtime, spammer, "Cheap followers at spam.example")  # the fifth copy, the edit's too
+    (decision,) = _decisions_on(runtime, "account", str(spammer.id))
+    assert "duplicates" in decision.facts
 
 
 def test_watched_words_propose_review_and_never_act_alone(

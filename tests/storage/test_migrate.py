@@ -58,3 +58,46 @@ def test_migrations_form_one_line_of_history() -> None:
     scripts = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
     assert len(scripts.get_heads()) == 1, f"several heads: {scripts.get_heads()}"
     assert len(scripts.get_bases()) == 1
+
+
+def test_the_text_key_migration_fills_the_posts_flood_screening_can_still_see(
+    tmp_path: Path,
+) -> None:
+    """0018 keys the last day's posts (flood screening looks one hour back); older ones stay
+    unkeyed, and nothing else about the posts changes."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert, select
+    from sqlalchemy.orm import Session
+
+    from parvis.accounts import services as accounts
+    from parvis.moderation.signals.flood import text_key
+    from parvis.social.models import Post
+    from parvis.storage.base import utcnow
+
+    settings = Settings(data_dir=tmp_path, argon2_memory_kib=64, argon2_time_cost=1)
+    engine = make_engine(settings)
+    migrate.upgrade(engine, "0017")
+    with Session(engine) as session, session.begin():
+        author = accounts.create_user(
+            session,
+            settings,
+            username="early",
+            email="e@x.invalid",
+            password="x" * 12,
+            check_strength=False,
+        )
+        for body, age in (("Hello  THERE", timedelta(minutes=5)), ("old", timedelta(days=3))):
+            session.execute(
+                insert(Post).values(
+                    author_id=author.id,
+                    body_source=body,
+                    body_html=f"<p>{body}</p>",
+                    created_at=utcnow() - age,
+                )
+            )
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        keys = dict(session.execute(select(Post.body_source, Post.text_key)).all())
+    engine.dispose()
+    assert keys == {"Hello  THERE": text_key("hello there"), "old": None}

@@ -1,13 +1,11 @@
 """Flooding: an account posting faster than the rulebook allows, or the same text again and
-again. Pure: the caller passes the account's recent posts (time and text)."""
+again. Pure: the caller passes counts of the account's recent posts (`RecentActivity`)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from parvis.moderation.signals.types import Signal
 
@@ -24,22 +22,33 @@ class FloodThresholds:
     duplicates_per_hour: int = DEFAULT_DUPLICATES_PER_HOUR
 
 
-def text_key(text: str) -> str:
-    """Identity of a post's text for duplicate counting: case and spacing ignored."""
+def text_key(text: str) -> str | None:
+    """Identity of a post's text for duplicate counting: case and spacing ignored; None for a
+    text with nothing in it (a repost), which is nobody's duplicate. Stored with each post
+    (`Post.text_key`)."""
+    if not text.strip():
+        return None
     normal = _SPACE_RE.sub(" ", text.casefold()).strip()
     return hashlib.blake2b(normal.encode(), digest_size=12).hexdigest()
 
 
+@dataclass(frozen=True)
+class RecentActivity:
+    """What an account posted before the new post: how many posts in the last minute, and how
+    many with the new post's text (same `text_key`) in the last hour."""
+
+    posts_last_minute: int
+    copies_last_hour: int
+
+
 def detect(
-    recent: Sequence[tuple[datetime, str]],
-    now: datetime,
-    text: str,
-    thresholds: FloodThresholds = FloodThresholds(),
+    earlier: RecentActivity, text: str, thresholds: FloodThresholds = FloodThresholds()
 ) -> list[Signal]:
-    """Flood signals for a new post `text` at `now`, given the account's earlier posts in the
-    last hour (time, text). Confidence is 1.0 when a threshold is reached, else no signal."""
+    """Flood signals for a new post `text`, given what the account posted before it (counted
+    by the database from the posts' stored `text_key`, so the cost does not grow with the
+    account's posting rate). Confidence is 1.0 when a threshold is reached, else no signal."""
     found: list[Signal] = []
-    last_minute = sum(1 for at, _ in recent if now - at <= timedelta(minutes=1)) + 1
+    last_minute = earlier.posts_last_minute + 1
     if last_minute >= thresholds.posts_per_minute:
         found.append(
             Signal(
@@ -51,15 +60,7 @@ def detect(
             )
         )
     if text.strip():
-        key = text_key(text)
-        copies = (
-            sum(
-                1
-                for at, earlier in recent
-                if now - at <= timedelta(hours=1) and text_key(earlier) == key
-            )
-            + 1
-        )
+        copies = earlier.copies_last_hour + 1
         if copies >= thresholds.duplicates_per_hour:
             found.append(
                 Signal(
