@@ -160,6 +160,13 @@ def insert_object(session: Session, model: type[_Row], **values: Any) -> _Row:
     row.__dict__[primary_key] = key  # becomes part of the loaded state below, like the rest
     make_transient_to_detached(row)
     session.add(row)
+    # Recorded as new in this transaction, as a flush records what it inserts, so a rollback
+    # (of the transaction or of a savepoint around this) takes the object out of the session
+    # instead of leaving a persistent object whose row is gone. SQLAlchemy has no public call
+    # for this; `tests/storage/test_direct.py` fails if its internals move.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is not None:
+        transaction._new[inspect(row)] = True
     return row  # type: ignore[no-any-return]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import object_session
 
 from parvis.mail.models import OutgoingMail
@@ -67,6 +67,26 @@ def test_the_insert_is_undone_with_its_transaction(runtime: Runtime) -> None:
 
     with pytest.raises(RuntimeError):
         failing()
+    with runtime.db.session() as session:
+        assert session.scalars(select(OutgoingMail.recipient)).all() == []
+
+
+def test_a_rolled_back_object_leaves_the_session_as_a_flushed_one_would(
+    runtime: Runtime,
+) -> None:
+    with runtime.db.session() as session:
+        kept = insert_object(session, OutgoingMail, recipient="k@example.org", subject="k", body="")
+        savepoint = session.begin_nested()
+        undone = insert_object(
+            session, OutgoingMail, recipient="u@example.org", subject="u", body=""
+        )
+        savepoint.rollback()
+        assert inspect(undone).transient  # not a persistent object whose row is gone
+        assert undone.recipient == "u@example.org"  # still readable, no ObjectDeletedError
+        assert object_session(kept) is session
+        assert kept.subject == "k"
+        session.rollback()
+        assert inspect(kept).transient
     with runtime.db.session() as session:
         assert session.scalars(select(OutgoingMail.recipient)).all() == []
 
