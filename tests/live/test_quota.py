@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
 from parvis.config import Settings
 from parvis.live.quota import Quota
 from parvis.runtime import Runtime
+from tests.clock import clear_of_a_window_edge
 from tests.conftest import MakeUser
 from tests.live.conftest import MakeClient
 from tests.live.test_connection import _cookie, _open_room, _until
@@ -29,19 +29,6 @@ def _events(ws: Any, kinds: set[str], count: int, limit: int = 200) -> list[dict
     raise AssertionError(f"only {len(found)} of {count} {kinds} events")
 
 
-def _clear_of_a_window_edge(window_seconds: int, margin: float = 3.0) -> None:
-    """Wait, if need be, until the next `margin` seconds hold no edge of the counters' windows.
-
-    `limits`' sliding-window counters use windows aligned on the clock and weigh the last one
-    by the share of it still in view, rounded down: a burst that straddles an edge may get one
-    more than the limit (5 lines just before, then 4.99 rounds to 4). That is the documented
-    approximation of the strategy; these tests count exactly, so they keep clear of the edge.
-    """
-    into = time.time() % window_seconds
-    if into > window_seconds - margin:
-        time.sleep(window_seconds - into + 0.05)
-
-
 def test_chat_lines_past_the_limit_are_refused_with_what_to_do(
     runtime: Runtime, make_user: MakeUser, live_client: MakeClient
 ) -> None:
@@ -52,7 +39,7 @@ def test_chat_lines_past_the_limit_are_refused_with_what_to_do(
     path = f"/live/rooms/{room_id}/ws"
     with client.websocket_connect(path, headers=as_fan) as ws:
         _until(ws, "welcome")
-        _clear_of_a_window_edge(10)
+        clear_of_a_window_edge(10)
         for number in range(6):
             ws.send_json({"type": "chat", "text": f"line {number}"})
         events = _events(ws, {"chat", "error"}, 6)
@@ -85,7 +72,7 @@ def test_hand_toggles_past_the_limit_are_refused(
         f"/live/rooms/{room_id}/ws", headers=_cookie(client, "fan")
     ) as ws:
         _until(ws, "welcome")
-        _clear_of_a_window_edge(60)
+        clear_of_a_window_edge(60)
         for number in range(7):
             ws.send_json({"type": "hand", "raised": number % 2 == 0})
         events = _events(ws, {"hand", "error"}, 7)
@@ -99,7 +86,7 @@ def test_quota_counts_per_account_and_fails_open_when_redis_is_unreachable(
     settings: Settings,
 ) -> None:
     async def scenario() -> tuple[list[int | None], int | None]:
-        _clear_of_a_window_edge(60)
+        clear_of_a_window_edge(60)
         quota = Quota(settings)
         waits = [await quota.wait_needed("hand", 1) for _ in range(7)]
         broken = Quota(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))

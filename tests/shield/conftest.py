@@ -19,6 +19,7 @@ from parvis.app import create_app
 from parvis.config import Settings
 from parvis.runtime import Runtime
 from parvis.shield.middleware import ShieldState
+from tests.clock import clear_of_the_edges_of
 from tests.conftest import MakeUser
 
 MakeApp = Callable[..., FastAPI]
@@ -31,6 +32,8 @@ def make_app(settings: Settings) -> Iterator[MakeApp]:
     built: list[FastAPI] = []
 
     def factory(**overrides: Any) -> FastAPI:
+        # The tests count requests exactly against these limits: keep clear of window edges.
+        clear_of_the_edges_of(*(v for v in overrides.values() if isinstance(v, str)))
         changed = settings.model_copy(update=overrides)
         application = create_app(changed, migrate_on_start=False)
         built.append(application)
