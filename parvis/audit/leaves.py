@@ -11,13 +11,14 @@ from the published log. Builders read attributes only, so they accept ORM object
 
 from __future__ import annotations
 
-import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
+
+from parvis.audit.hashing import hmac_sha256
 
 FORMAT_VERSION = 1
 DECISION, APPEAL, RULEBOOK, LIST_CHANGE, ROLE = "decision", "appeal", "rulebook", "list", "role"
@@ -138,7 +139,7 @@ def canonical(data: dict[str, Any]) -> str:
 
 def commitment(salt: bytes, value: str) -> str:
     """A keyed commitment to a value that is not public."""
-    return hmac.digest(salt, value.encode("utf-8"), "sha256").hex()
+    return hmac_sha256(salt, value.encode("utf-8")).hex()  # the same HMAC: see `audit.hashing`
 
 
 def stamp(moment: datetime | None) -> str | None:
