@@ -17,7 +17,8 @@ from parvis.storage.hot import optional_utc, utc
 
 @dataclass(slots=True)
 class PostRow(PostFacts):
-    """A post read by the hot path (every column of `posts`)."""
+    """A post read by the hot path (every column of `posts` but `text_key`, which only the
+    flood check reads)."""
 
     id: int
     author_id: int

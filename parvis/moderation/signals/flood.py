@@ -45,8 +45,8 @@ def detect(
     earlier: RecentActivity, text: str, thresholds: FloodThresholds = FloodThresholds()
 ) -> list[Signal]:
     """Flood signals for a new post `text`, given what the account posted before it (counted
-    by the database from the posts' stored `text_key`, so the cost does not grow with the
-    account's posting rate). Confidence is 1.0 when a threshold is reached, else no signal."""
+    by the database from the posts' stored `text_key`, not by reading their texts back).
+    Confidence is 1.0 when a threshold is reached, else no signal."""
     found: list[Signal] = []
     last_minute = earlier.posts_last_minute + 1
     if last_minute >= thresholds.posts_per_minute:
