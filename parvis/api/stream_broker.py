@@ -57,6 +57,25 @@ async def _cancelled(task: asyncio.Task[None]) -> None:
         await task
 
 
+async def _stop(listener: asyncio.Task[None]) -> None:
+    """Cancel a listener and wait until it has closed its connection, on whichever loop runs
+    it (a little, when that is another loop)."""
+    if listener.done():
+        return
+    loop = listener.get_loop()
+    if loop is asyncio.get_running_loop():
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+    elif not loop.is_closed():
+        # Started by a server on another loop (tests serve one app from two): that loop runs
+        # the cancellation, and the listener closes its connection there. Wait for it (a
+        # little), or that loop may close first, its connection open.
+        stopped = asyncio.run_coroutine_threadsafe(_cancelled(listener), loop)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.wrap_future(stopped), CLOSE_WAIT_SECONDS)
+
+
 class Broker:
     """Subscriptions of one app, fed by its database's committed social events."""
 
@@ -69,6 +88,9 @@ class Broker:
         self._lock = threading.Lock()
         self._publisher: redis.Redis | None = None
         self._listener: asyncio.Task[None] | None = None
+        # Listeners cancelled when their last subscriber left, until they have closed their
+        # connection: `close` waits for them too (their loop may be about to close).
+        self._stopping: set[asyncio.Task[None]] = set()
         self._ready: asyncio.Event | None = None
         events.register(self.on_social_event)
 
@@ -117,26 +139,26 @@ class Broker:
             self._subscriptions.discard(subscription)
             idle = not self._subscriptions
         if idle and self._listener is not None:
-            self._listener.cancel()
-            self._listener = None
+            listener, self._listener = self._listener, None
+            with self._lock:
+                self._stopping.add(listener)
+            listener.add_done_callback(self._stopped)
+            listener.cancel()
+
+    def _stopped(self, listener: asyncio.Task[None]) -> None:
+        with self._lock:  # called on the listener's loop, maybe not the closing one's
+            self._stopping.discard(listener)
 
     async def close(self) -> None:
         """Stop listening to Redis and close this broker's connections (application shutdown:
         a listener left running when its event loop closes never closes its connection)."""
-        listener, self._listener = self._listener, None
-        if listener is not None and not listener.done():
-            loop = listener.get_loop()
-            if loop is asyncio.get_running_loop():
-                listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
-            elif not loop.is_closed():
-                # Started by a server on another loop (tests serve one app from two): that
-                # loop runs the cancellation, and the listener closes its connection there.
-                # Wait for it (a little), or that loop may close first, its connection open.
-                stopped = asyncio.run_coroutine_threadsafe(_cancelled(listener), loop)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.wrap_future(stopped), CLOSE_WAIT_SECONDS)
+        with self._lock:
+            listeners = [*self._stopping]
+        if self._listener is not None:
+            listeners.append(self._listener)
+            self._listener = None
+        for listener in listeners:
+            await _stop(listener)
         publisher, self._publisher = self._publisher, None
         if publisher is not None:
             publisher.close()

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 from websockets.sync.client import connect
 
+from parvis.api.stream_broker import Subscription
 from parvis.app import create_app
 from parvis.config import Settings
 from tests.api.conftest import TokenFor, post_status
@@ -134,3 +135,40 @@ def test_a_listener_running_on_another_loop_is_cancelled_there(
     assert listener.cancelled()
     subscribers = redis_client.pubsub_numsub(broker.channel)
     assert subscribers[0][1] == 0
+
+
+def test_a_listener_stopped_by_its_last_subscriber_is_waited_for_at_shutdown(
+    app: FastAPI, redis_client: redis.Redis
+) -> None:
+    """The last streaming client leaves just before the server stops: its listener, already
+    cancelled, must have closed its connection before the server's loop closes."""
+    broker = app.state.stream_broker
+    server_loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=server_loop.run_forever, daemon=True)
+    thread.start()
+    left = threading.Event()
+    try:
+
+        async def come() -> Subscription:
+            subscription: Subscription = broker.subscribe()
+            await broker.ready()
+            return subscription
+
+        subscription = asyncio.run_coroutine_threadsafe(come(), server_loop).result(5)
+        listener: asyncio.Task[None] = broker._listener
+
+        def go_on_a_busy_loop() -> None:
+            broker.unsubscribe(subscription)  # cancels the listener, does not wait for it
+            left.set()
+            time.sleep(0.5)  # the loop stalls before the listener can close its connection
+
+        server_loop.call_soon_threadsafe(go_on_a_busy_loop)
+        assert left.wait(5)
+        asyncio.run(broker.close())  # the server's shutdown, while its loop is still busy
+        finished = listener.done()
+    finally:
+        server_loop.call_soon_threadsafe(server_loop.stop)
+        thread.join(timeout=5)
+        server_loop.close()
+    assert finished
+    assert redis_client.pubsub_numsub(broker.channel)[0][1] == 0
