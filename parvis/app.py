@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         yield
         await loops.stop()
         await _app.state.stream_broker.close()
+        await _app.state.shield.limits.close()
         runtime.db.dispose()
 
     app = FastAPI(

@@ -158,11 +158,12 @@ class RateLimits:
         self.prefix = settings.shield_redis_prefix
         self._sync: limits.strategies.SlidingWindowCounterRateLimiter | None = None
         self._async: limits.aio.strategies.SlidingWindowCounterRateLimiter | None = None
+        self._pool: redis.asyncio.BlockingConnectionPool | None = None
         if settings.redis_url:
             # A bounded pool that waits briefly for a free connection: redis-py's default pool
             # raises "Too many connections" under a burst (seen in bench/flood.py), and an
             # unbounded one would open a connection per request in flight.
-            pool = redis.asyncio.BlockingConnectionPool.from_url(
+            pool = self._pool = redis.asyncio.BlockingConnectionPool.from_url(
                 settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=0.5
             )
             storage = limits.aio.storage.RedisStorage(
@@ -187,6 +188,12 @@ class RateLimits:
         self._lookups = limits.strategies.SlidingWindowCounterRateLimiter(
             InlineExpiryMemoryStorage()
         )
+
+    async def close(self) -> None:
+        """Close the Redis connections (application shutdown, on the loop that served: left
+        open, they outlive that loop and are only reclaimed, with warnings, by the collector)."""
+        if self._pool is not None:
+            await self._pool.disconnect()
 
     @property
     def shared(self) -> bool:

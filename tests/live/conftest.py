@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -31,6 +33,18 @@ def live_client(settings: Settings) -> Iterator[MakeClient]:
     for client, app in opened:
         client.__exit__(None, None, None)
         app.state.runtime.db.dispose()
+
+
+@pytest.fixture
+def earlier_garbage_collected() -> None:
+    """Collect, without its warnings, what earlier tests in this process left for the
+    collector. Their apps froze it at start-up (`gc.freeze`), and the live heap guard unfreezes
+    and collects when a room empties: their unclosed sockets and connections would then be
+    reported, as ResourceWarnings, in the live test that happened to run next."""
+    gc.unfreeze()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 from tests.web.conftest import live_server  # noqa: E402, F401 - uvicorn on 127.0.0.1 for the browser

@@ -34,6 +34,7 @@ def _wait(page: Any, expression: str, timeout: float = 20.0) -> None:
         page.wait_for_timeout(100)
 
 
+@pytest.mark.usefixtures("earlier_garbage_collected")
 def test_host_speaks_a_listener_receives_playable_audio_and_the_recording_plays_after(
     live_server: str, runtime: Runtime, make_user: MakeUser
 ) -> None:

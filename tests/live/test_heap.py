@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import warnings
 import weakref
 from collections.abc import Iterator
 
@@ -20,14 +19,7 @@ class Cyclic:
 
 
 @pytest.fixture
-def unfrozen() -> Iterator[None]:
-    gc.unfreeze()
-    # Unfreezing makes collectable again whatever earlier tests in this process left behind
-    # (their apps froze it at start-up): unclosed sockets and connections whose ResourceWarnings
-    # would be blamed on these tests. Collect that first, without its warnings.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
+def unfrozen(earlier_garbage_collected: None) -> Iterator[None]:
     yield
     gc.unfreeze()
 

@@ -89,3 +89,19 @@ def test_joins_past_the_redis_bound_are_counted_in_memory_not_shed(
     keys = redis.Redis.from_url(REDIS_URL).keys(f"{redis_prefix}*")
     assert keys
     redis.Redis.from_url(REDIS_URL).delete(*keys)
+
+
+def test_shutdown_closes_the_counters_redis_connections(
+    make_app: MakeApp, redis_prefix: str
+) -> None:
+    """Left open, they outlive the loop that served and surface later, in whichever test the
+    collector happens to run, as unclosed sockets on a closed loop."""
+    from starlette.testclient import TestClient
+
+    app = make_app(redis_url=REDIS_URL, shield_redis_prefix=redis_prefix)
+    with TestClient(app, client=("192.0.2.9", 40000)) as client:
+        assert client.get("/api/v1/instance").headers["x-ratelimit-remaining"]
+        pool = app.state.shield.limits._pool
+        assert pool._in_use_connections or pool._available_connections  # it was used
+    assert not [c for c in pool._available_connections if c.is_connected]
+    assert not pool._in_use_connections
