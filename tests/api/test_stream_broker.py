@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -51,7 +52,13 @@ def app(settings: Settings, port: int, redis_client: redis.Redis) -> Iterator[Fa
     """The app with Redis fan-out."""
     application = create_app(
         settings.model_copy(
-            update={"base_url": f"http://127.0.0.1:{port}", "redis_url": REDIS_URL}
+            update={
+                "base_url": f"http://127.0.0.1:{port}",
+                "redis_url": REDIS_URL,
+                # Counters of their own: Redis keeps them between runs, and a run a minute
+                # after another would find its posting budget spent.
+                "shield_redis_prefix": f"parvis-test-broker-{uuid.uuid4().hex[:8]}",
+            }
         ),
         migrate_on_start=False,
     )
