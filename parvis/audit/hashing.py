@@ -41,7 +41,8 @@ small_sha256 = _builtin_sha256()
 
 def sha256(data: bytes) -> bytes:
     """SHA-256 of a short input (a Merkle node: 65 bytes)."""
-    return bytes(small_sha256(data).digest())
+    digest: bytes = small_sha256(data).digest()
+    return digest
 
 
 def hmac_sha256(key: bytes, message: bytes) -> bytes:
@@ -50,4 +51,5 @@ def hmac_sha256(key: bytes, message: bytes) -> bytes:
         return hmac.digest(key, message, "sha256")
     padded = int.from_bytes(key.ljust(BLOCK_SIZE, b"\x00"), "big")
     inner = small_sha256((padded ^ _INNER).to_bytes(BLOCK_SIZE, "big") + message).digest()
-    return bytes(small_sha256((padded ^ _OUTER).to_bytes(BLOCK_SIZE, "big") + inner).digest())
+    digest: bytes = small_sha256((padded ^ _OUTER).to_bytes(BLOCK_SIZE, "big") + inner).digest()
+    return digest

@@ -40,6 +40,17 @@ def _post(runtime: Runtime, author: User, body: str) -> int:
         ).id
 
 
+def _edit(runtime: Runtime, author: User, post_id: int, body: str) -> str | None:
+    """Edit a post as its author would (screened again); returns its new text key."""
+    with runtime.db.session() as session:
+        me = session.get_one(User, author.id)
+        draft = PostDraft(body=body)
+        edited = posts.edit_post(
+            session, runtime.settings, me, post_id, draft, services=runtime.services
+        )
+        return edited.text_key
+
+
 def test_evaluation_is_deterministic_and_needs_both_signals() -> None:
     rulebook = default_rulebook()
     both = evaluate(rulebook, inline.detect(DOXX))
@@ -197,12 +208,8 @@ def test_an_edited_post_counts_as_a_copy_of_its_new_text(
 ) -> None:
     spammer = make_user("editor")
     first = _post(runtime, spammer, "An honest first post")
-    with runtime.db.session() as session:
-        me = session.get_one(User, spammer.id)
-        edited = posts.edit_post(
-            session, runtime.settings, me, first, PostDraft(body="Cheap followers at spam.example")
-        )
-        assert edited.text_key == text_key("cheap followers at spam.example")
+    key = _edit(runtime, spammer, first, "Cheap followers at spam.example")
+    assert key == text_key("cheap followers at spam.example")
     for _ in range(3):
         _post(runtime, spammer, "Cheap followers at spam.example")
     assert _decisions_on(runtime, "account", str(spammer.id)) == []
@@ -261,10 +268,7 @@ def test_an_edit_that_adds_doxxing_is_caught_like_a_new_post(
     post_id = _post(runtime, author, "Found him, details soon.")
     with runtime.db.session() as session:
         assert session.scalars(select(Decision)).all() == []
-        me = session.get_one(User, author.id)
-        posts.edit_post(
-            session, runtime.settings, me, post_id, PostDraft(body=DOXX), services=runtime.services
-        )
+    _edit(runtime, author, post_id, DOXX)
     with runtime.db.session() as session:
         decision = session.scalars(select(Decision)).one()
         assert (decision.subject_key, decision.rule_id, decision.action) == (
