@@ -20,7 +20,7 @@ from parvis.config import Settings, load_settings
 from parvis.errors import ParvisError, RateLimited
 from parvis.live import tasks as live_tasks
 from parvis.mail import outbox
-from parvis.moderation import expiry, linkcheck, publication
+from parvis.moderation import expiry, linkcheck, publication, statement_outbox
 from parvis.routing import skip_routers_by_prefix
 from parvis.runtime import Runtime
 from parvis.shield.body_limit import BodySizeLimit, per_route_class
@@ -111,6 +111,16 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         loops = Background()
         # E-mails queued by committed transactions go out (mail.outbox).
         loops.start("mail", partial(outbox.deliver_pending, runtime.db, settings), 0.5)
+        # Statements of reasons of decisions taken inline (screening) reach their members as
+        # soon as the decision commits (moderation.statement_outbox).
+        loops.start(
+            statement_outbox.LOOP_NAME,
+            partial(statement_outbox.deliver_pending, runtime.db, runtime.services),
+            0.5,
+        )
+        stop_waking = statement_outbox.on_queued(
+            runtime.db.engine, partial(loops.wake, statement_outbox.LOOP_NAME)
+        )
         # Temporary restrictions end by themselves, each end recorded as a decision.
         loops.start("expiry", partial(expiry.expire, runtime.db, runtime.services), 60.0)
         # Followers are reminded when a scheduled live room's start comes.
@@ -126,6 +136,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
 
             loops.start("link checker", check_links, settings.link_check_interval_seconds)
         yield
+        stop_waking()
         await loops.stop()
         await _app.state.stream_broker.close()
         await _app.state.shield.limits.close()

@@ -22,11 +22,12 @@ from starlette.testclient import TestClient
 
 from parvis.accounts import services as accounts
 from parvis.accounts.models import Role, User
+from parvis.accounts.services import Services
 from parvis.app import create_app
 from parvis.config import Settings
-from parvis.mail import outbox
+from parvis.mail import Mailer, outbox
 from parvis.mail.models import OutgoingMail
-from parvis.moderation import screening
+from parvis.moderation import screening, statement_outbox
 from parvis.runtime import Runtime
 from parvis.storage import migrate
 from parvis.storage.database import Database
@@ -149,11 +150,14 @@ def make_user(runtime: Runtime) -> MakeUser:
 
 def outbox_messages(settings: Settings) -> list[str]:
     """Every e-mail written to the outbox, in the order it was queued: headers and decoded
-    body as text. Delivers what is queued first, as the server's outbox loop would (a running
+    body as text. Delivers what is queued first (statements of reasons still pending, then
+    e-mails), as the server's outbox loop would (a running
     app's loop may deliver some at the same time, so files are not ordered by when they were
     written but by the queue id in their Message-ID, and messages that loop has claimed are
     waited for until written)."""
     database = Database(settings)
+    # Statements of reasons still to be written first, as the server's loop would.
+    statement_outbox.deliver_all(database, Services(settings, Mailer(settings)))
     unsent = (
         select(func.count())
         .select_from(OutgoingMail)

@@ -75,3 +75,28 @@ def test_coroutine_rounds_run_on_the_event_loop() -> None:
 
     asyncio.run(run())
     assert threads[0] == threading.main_thread().name
+
+
+def test_a_woken_loop_runs_its_next_round_before_its_interval_is_up() -> None:
+    rounds: list[float] = []
+
+    def work() -> bool:
+        rounds.append(time.monotonic())
+        return False
+
+    async def run() -> None:
+        loops = Background()
+        loops.start("idle", work, 60.0)  # without waking, the second round is a minute away
+        while not rounds:
+            await asyncio.sleep(0.005)
+        # Woken from another thread, as a request's commit does.
+        threading.Thread(target=loops.wake, args=("idle",)).start()
+        deadline = time.monotonic() + 5
+        while len(rounds) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        await loops.stop()
+        loops.wake("idle")  # after stop: ignored, no error
+
+    asyncio.run(run())
+    assert len(rounds) == 2
+    assert rounds[1] - rounds[0] < 5

@@ -74,6 +74,7 @@ def check_links(
     import asyncio
 
     from parvis.config import load_settings
+    from parvis.moderation import statement_outbox
     from parvis.moderation.linkcheck import check_pending
     from parvis.runtime import Runtime
     from parvis.storage import migrate
@@ -87,5 +88,8 @@ def check_links(
         done += 1
         if not handled:
             break
+    # Posts re-screened on the way may have been restricted: their members are told now, as
+    # a running server's loop would (it would also find them, within half a second).
+    told = statement_outbox.deliver_all(runtime.db, runtime.services)
     runtime.db.dispose()
-    typer.echo(f"checked {total} address(es)")
+    typer.echo(f"checked {total} address(es)" + (f"; {told} member(s) told" if told else ""))

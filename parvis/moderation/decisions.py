@@ -76,6 +76,9 @@ class DecisionRequest:
     # The subject was created in this very transaction (screening a new post), so it carries
     # no effect yet and the look-up for one is skipped.
     new_subject: bool = False
+    # Tell the affected member once the transaction has committed, not inside it
+    # (`moderation.statement_outbox`): screening, whose author's request waits for it.
+    deliver_after_commit: bool = False
 
 
 def _check(session: Session, request: DecisionRequest) -> tuple[int | None, ContentInfo]:
@@ -182,6 +185,9 @@ def decide(session: Session, request: DecisionRequest) -> Decision:
         created_at=now,
         supersedes_id=request.supersedes_id,
         state=(DecisionState.PROPOSED if request.propose else DecisionState.IN_EFFECT).value,
+        statement_pending=(
+            request.deliver_after_commit and not request.propose and affected_user_id is not None
+        ),
     )
     statement = build_statement(
         decision, request.rule, content, territorial_scope=request.territorial_scope

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from parvis.storage.base import Base, UTCDateTime, utcnow
@@ -66,15 +66,27 @@ class DecisionState(enum.StrEnum):
     DECLINED = "declined"
 
 
+# The partial index's predicate, written the same way in the query it serves: SQLite uses a
+# partial index only for a WHERE that repeats its predicate (SQLAlchemy's `= 1` does not).
+STATEMENT_PENDING = text("statement_pending")
+
+
 class Decision(Base):
-    """One moderation decision. Rows are never edited except for their state; a later decision
-    (reversal, expiry, modification) supersedes an earlier one."""
+    """One moderation decision. Rows are never edited except for their state (and the mark of
+    a statement still to deliver); a later decision (reversal, expiry, modification)
+    supersedes an earlier one."""
 
     __tablename__ = "decisions"
     __table_args__ = (
         Index("ix_decisions_subject", "subject_type", "subject_key", "state"),
         Index("ix_decisions_affected_user", "affected_user_id", "id"),
         Index("ix_decisions_state_ends", "state", "ends_at"),
+        Index(
+            "ix_decisions_statement_pending",
+            "id",
+            sqlite_where=STATEMENT_PENDING,
+            postgresql_where=STATEMENT_PENDING,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -102,6 +114,9 @@ class Decision(Base):
     state: Mapped[str] = mapped_column(String(16), default=DecisionState.IN_EFFECT.value)
     # The statement of reasons in the Transparency Database's JSON shape.
     statement_json: Mapped[str] = mapped_column(Text, default="")
+    # Its statement of reasons is still to be delivered to the affected member (notification
+    # and e-mail): the decision row is the delivery's outbox (`moderation.statement_outbox`).
+    statement_pending: Mapped[bool] = mapped_column(Boolean, default=False)
 
     @property
     def puid(self) -> str:

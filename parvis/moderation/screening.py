@@ -290,6 +290,7 @@ def _apply(
             features=tuple(features),
             territorial_scope=list(rule.territorial_scope),
             new_subject=fresh and untouched,
+            deliver_after_commit=True,
         ),
     )
 

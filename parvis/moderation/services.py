@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from parvis.accounts.models import User
 from parvis.accounts.services import Services
 from parvis.errors import NotFound
-from parvis.moderation import decisions, publication, strikes
+from parvis.moderation import decisions, publication, statement_outbox, strikes
 from parvis.moderation.appeals import appeal_deadline
 from parvis.moderation.decisions import DecisionRequest
 from parvis.moderation.models import Action, Decision
@@ -104,7 +104,12 @@ def rule_wording(session: Session, decision: Decision) -> RuleWording:
 def take_decision(session: Session, services: Services, request: DecisionRequest) -> Decision:
     """Record a decision (see `decisions.decide`) and deliver its statement of reasons."""
     decision = decisions.decide(session, request)
-    if not request.propose:
+    if request.propose:
+        return decision
+    if decision.statement_pending:
+        # Told, and its strike counted towards a suspension, once the transaction commits.
+        statement_outbox.mark_queued(session)
+    else:
         deliver(session, services, decision)
         strikes.escalate(session, services, decision)
     return decision

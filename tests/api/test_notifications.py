@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from starlette.testclient import TestClient
 
 from parvis.api.notifications import kinds_for
@@ -97,3 +100,24 @@ def test_notifications_about_a_removed_status_are_left_out(
     told = client.get("/api/v1/notifications", headers=bob).json()
     assert [(n["type"], n["status"]) for n in told] == [("moderation_warning", None)]
     assert told[0]["parvis"]["kind"] == "moderation"
+
+
+def test_a_post_removed_by_screening_is_followed_by_its_moderation_notification(
+    client: TestClient, token_for: TokenFor, rulebook: None
+) -> None:
+    # Screening tells the author after the post's transaction commits (its statement of
+    # reasons waits in the decision row); the committed post wakes the server's delivery
+    # loop, so the notification follows the post's response at once.
+    ana = token_for("ana")
+    removed = post_status(
+        client, ana, "Found him: John Roe, SSN 536-90-4399, lives at 1600 Pennsylvania Avenue."
+    )
+    deadline = time.monotonic() + 10
+    items: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        items = client.get("/api/v1/notifications", headers=ana).json()
+        if items:
+            break
+        time.sleep(0.02)
+    assert [n["parvis"]["kind"] for n in items] == ["moderation"]
+    assert items[0]["status"] is None or items[0]["status"]["id"] == removed["id"]

@@ -8,14 +8,17 @@ import asyncio
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from parvis.accounts.models import Role, User
+from parvis.cli import app as cli
 from parvis.config import Settings
 from parvis.moderation import lists, publication
 from parvis.moderation.linkcheck import check_pending, document_links
 from parvis.moderation.models import Decision, FetchState, LinkFetch
 from parvis.runtime import Runtime
 from parvis.social import posts
+from parvis.social.models import Notification
 from parvis.social.posts import PostDraft
 from tests.conftest import MakeUser
 from tests.pdfs import dossier
@@ -130,3 +133,33 @@ def test_oversized_documents_and_missing_pages_are_recorded_not_read(
         assert fetches["big.pdf"].state == FetchState.REFUSED.value
         assert "larger than 2048 bytes" in fetches["big.pdf"].error
         assert (fetches["gone"].state, fetches["gone"].error) == ("failed", "HTTP 404")
+
+
+def test_the_links_command_tells_the_members_whose_posts_it_restricted(
+    checking: Runtime,
+    settings: Settings,
+    make_user: MakeUser,
+    site: tuple[str, Site],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Screening's statements are told after commit by the server's loop; the command, which
+    # may run with no server, tells them itself before it exits.
+    base, pages = site
+    pages["/newsletter"] = ("text/html", newsletter(base, "/files/dossier.pdf"))
+    pages["/files/dossier.pdf"] = ("application/pdf", dossier())
+    author = make_user("journalist")
+    _post(checking, author, f"My newsletter on the vetting file {base}/newsletter")
+    monkeypatch.setenv("PARVIS_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("PARVIS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("PARVIS_SECRET_KEY", "test-secret-key-not-for-production")
+    monkeypatch.setenv("PARVIS_LINK_CHECK_ALLOW_PRIVATE", "true")
+    done = CliRunner().invoke(cli, ["links", "check"])
+    assert done.exit_code == 0, done.output
+    assert done.output.strip() == "checked 2 address(es); 1 member(s) told"
+    with checking.db.session(read_only=True) as session:
+        told = session.scalars(
+            select(Notification.decision_id).where(Notification.user_id == author.id)
+        ).all()
+        pending = session.scalars(select(Decision.id).where(Decision.statement_pending)).all()
+    assert len(told) == 1
+    assert pending == []

@@ -101,3 +101,44 @@ def test_the_text_key_migration_fills_the_posts_flood_screening_can_still_see(
         keys = dict(session.execute(select(Post.body_source, Post.text_key)).all())
     engine.dispose()
     assert keys == {"Hello  THERE": text_key("hello there"), "old": None}
+
+
+def test_decisions_taken_before_the_statement_outbox_are_not_delivered_again(
+    tmp_path: Path,
+) -> None:
+    """0019 adds the pending-statement mark: decisions already there were delivered when they
+    were taken, so none of them is marked."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from parvis.moderation.models import Decision
+    from parvis.storage.base import UTCDateTime, utcnow
+
+    settings = Settings(data_dir=tmp_path, argon2_memory_kib=64, argon2_time_cost=1)
+    engine = make_engine(settings)
+    migrate.upgrade(engine, "0018")
+    values: dict[str, object] = {
+        "subject_type": "url",
+        "subject_key": "https://example.org/",
+        "rule_id": "spam",
+        "rulebook_version": 1,
+        "action": "block_url",
+        "features": "",
+        "facts": "Listed.",
+        "automated_detection": False,
+        "automated_decision": "not",
+        "source": "voluntary",
+        "territorial_scope": "FR",
+        "state": "in_effect",
+        "statement_json": "{}",
+        "starts_at": utcnow(),
+        "created_at": utcnow(),
+    }
+    columns = [sa.column(name, UTCDateTime() if name.endswith("_at") else None) for name in values]
+    with Session(engine) as session, session.begin():
+        session.execute(sa.insert(sa.table("decisions", *columns)).values(values))
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        marks = session.scalars(sa.select(Decision.statement_pending)).all()
+    engine.dispose()
+    assert marks == [False]

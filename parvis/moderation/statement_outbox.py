@@ -1,0 +1,145 @@
+"""Statements of reasons delivered just after their decision commits, not inside it.
+
+Screening decides inline, in the transaction of the post it removes, and the author's request
+waits for it. Telling the member (the notification, the e-mail's text and its outbox row) and
+counting the decision's strike towards a suspension (`strikes.escalate`, itself a decision
+when the threshold is reached) were a fifth of such a decision's cost, and nothing in the
+request needs them: so screening's decisions are written with `Decision.statement_pending`
+set, and the decision row is the outbox of both. It exists exactly when the decision does
+(same INSERT: no extra write), survives a crash, and a loop the server runs
+(`deliver_pending`) delivers it, a batch to a transaction: woken by the commit itself, so the
+member is told at once, or on its next round after a restart.
+
+Several workers share the outbox: a delivery clears the marks with a guarded UPDATE in the
+transaction that writes the notifications and e-mails, so exactly one of them delivers each
+(PostgreSQL makes the second wait for the first's row locks, then finds the marks gone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import weakref
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import Engine, event, select, update
+from sqlalchemy.orm import Session
+
+from parvis.accounts.models import User
+from parvis.accounts.services import Services
+from parvis.moderation.models import STATEMENT_PENDING, Decision
+from parvis.storage.database import Database
+
+log = logging.getLogger(__name__)
+BATCH = 50
+LOOP_NAME = "statements"
+_QUEUED = "parvis_statements_queued"
+
+# Per database, what wakes its delivery loops (an app removes its own at shutdown).
+_wakers: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
+
+
+# Through the partial index of pending decisions, however many decisions there are.
+PENDING = select(Decision.id).where(STATEMENT_PENDING).order_by(Decision.id).limit(BATCH)
+
+
+def mark_queued(session: Session) -> None:
+    """Note that `session` wrote a decision whose statement is pending, so that its commit
+    wakes the delivery loop."""
+    session.info[_QUEUED] = True
+
+
+def on_queued(engine: Engine, wake: Callable[[], None]) -> Callable[[], None]:
+    """Call `wake` (from the committing thread) whenever a transaction on `engine` that
+    queued a statement commits; returns what stops it (call it at shutdown)."""
+    _wakers.setdefault(engine, []).append(wake)
+
+    def stop() -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            _wakers[engine].remove(wake)
+
+    return stop
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    if not session.info.pop(_QUEUED, False):
+        return
+    for wake in list(_wakers.get(session.get_bind().engine, ())):
+        try:
+            wake()
+        except Exception:  # the loop's next round delivers anyway
+            log.exception("waking the statement delivery loop failed")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_QUEUED, None)
+
+
+def deliver_pending(db: Database, services: Services) -> int:
+    """Deliver the statements still pending (a batch at most), oldest first, in one
+    transaction; returns how many this call delivered."""
+    with db.session(read_only=True) as session:  # most rounds find nothing: no write lock
+        pending = session.scalars(PENDING).all()
+    if not pending:
+        return 0
+    try:
+        return _deliver(db, services, pending, one_by_one=False)
+    except Exception:
+        # Something in the batch failed and all of it rolled back: again, each statement on
+        # its own, so that only the failing one waits for the next round.
+        return _deliver(db, services, pending, one_by_one=True)
+
+
+def _deliver(db: Database, services: Services, pending: Sequence[int], *, one_by_one: bool) -> int:
+    # Imported here: `services` (the decision path) imports this module to queue deliveries.
+    from parvis.moderation.services import deliver
+    from parvis.moderation.strikes import escalate
+
+    failed: list[int] = []
+    with db.session() as session:
+        claimed = session.scalars(
+            update(Decision)
+            .where(Decision.id.in_(pending), STATEMENT_PENDING)
+            .values(statement_pending=False)
+            .returning(Decision.id),
+            execution_options={"synchronize_session": False},
+        ).all()  # what another worker claimed first is not returned
+        if not claimed:
+            return 0
+        batch = session.scalars(
+            select(Decision).where(Decision.id.in_(claimed)).order_by(Decision.id)
+        ).all()
+        # Read in one query, and held here so that the session's (weak) identity map keeps
+        # them for `deliver`'s look-ups.
+        wanted = {d.affected_user_id for d in batch} - {None}
+        members = session.scalars(select(User).where(User.id.in_(wanted))).all()
+        for decision in batch:
+            if not one_by_one:  # a savepoint each would double the cost of a delivery
+                deliver(session, services, decision)
+                escalate(session, services, decision)
+                continue
+            try:
+                with session.begin_nested():
+                    deliver(session, services, decision)
+                    escalate(session, services, decision)
+            except Exception:
+                # What it wrote is rolled back with its savepoint; it is marked pending again.
+                log.exception("delivering the statement of decision %s failed", decision.id)
+                failed.append(decision.id)
+        del members
+        if failed:
+            session.execute(
+                update(Decision).where(Decision.id.in_(failed)).values(statement_pending=True),
+                execution_options={"synchronize_session": False},
+            )
+    return len(claimed) - len(failed)
+
+
+def deliver_all(db: Database, services: Services) -> int:
+    """Deliver every pending statement now (for commands and tests that run no server)."""
+    total = 0
+    while batch := deliver_pending(db, services):
+        total += batch
+    return total
