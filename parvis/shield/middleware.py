@@ -205,7 +205,6 @@ class Shield:
             state.gate.shed()
             await self._refused(scope, send, route_class, "overload", 503, BUSY, _BUSY_HEADERS)
             return
-        limit_headers = verdict.headers() if verdict is not None else []
         if verdict is not None and not verdict.allowed:
             await self._refused(
                 scope,
@@ -214,9 +213,12 @@ class Shield:
                 "rate_limit",
                 429,
                 _limited_message(verdict),
-                limit_headers,
+                verdict.headers(),
             )
             return
+        # A WebSocket that is let through gets no rate-limit headers (nothing reads them on
+        # a handshake), and a join storm is thousands of handshakes.
+        limit_headers = verdict.headers() if verdict is not None and kind == "http" else []
 
         if route_class is RouteClass.CHALLENGE and path == VERIFY_PATH:
             await self._verify(scope, send, client)

@@ -5,6 +5,7 @@ WebSocket. The socket authenticates with the session cookie and refuses other si
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request, WebSocket
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import FileResponse, Response
-from starlette.routing import WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
 from parvis.accounts import services as accounts
@@ -42,9 +43,8 @@ ROOM_CSP = CSP + "; media-src 'self' blob:"
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The room socket's route is put first in the application's routes (see `SOCKET_PATH`);
-    the hub is closed at shutdown. (Reminders run with the server's other loops, in `app`.)"""
-    install_socket_route(app)
+    """The hub is closed at shutdown. (Reminders run with the server's other loops, in
+    `app`.)"""
     yield
     hub = getattr(app.state, "live_hub", None)
     if hub is not None:
@@ -53,13 +53,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(prefix="/live", lifespan=lifespan)
 
-# The room socket is also routed ahead of every other route, as a plain Starlette route
-# calling the same handler: FastAPI's route walk (even with `routing.skip_routers_by_prefix`)
-# and its per-request dependency machinery cost ~0.1 ms and ~4 KB per handshake (measured
-# with 3,000 joins: 0.58-0.66 against 0.76-0.79 ms of server CPU per join), a sixth of what a
-# join costs the server in a storm of thousands. The FastAPI route below stays: it serves
-# test clients and apps whose lifespan does not run.
-SOCKET_PATH = "/live/rooms/{room_id:int}/ws"
+# The room socket's handshakes are also served ahead of the framework (`socket_room_id`,
+# `serve_room_socket`, called by `parvis.app.ParvisApp` behind the shield alone): FastAPI's
+# route walk, its dependency machinery, its telemetry wrapper and Starlette's middleware
+# chain (error pages, exception handling, CORS, body limits, security headers: nothing a
+# WebSocket handshake uses) cost a sixth of what a join costs the server, and a join storm
+# pays them thousands of times (figures in bench/README.md, live rooms). The FastAPI route
+# below answers the same path for anything that does not go through `ParvisApp`.
+_SOCKET_PATH = re.compile(r"/live/rooms/([0-9]{1,18})/ws")
+
+
+def socket_room_id(path: str) -> int | None:
+    """The room whose socket `path` is, if it is a room socket's path."""
+    match = _SOCKET_PATH.fullmatch(path)
+    return int(match[1]) if match else None
+
+
+async def serve_room_socket(scope: Scope, receive: Receive, send: Send) -> None:
+    """The room socket as a plain ASGI app; `scope["path_params"]` holds its `room_id`."""
+    await room_socket(WebSocket(scope, receive, send), scope["path_params"]["room_id"])
+
 
 SCHEDULE_FIELDS = [
     {"name": "title", "label": "Title", "required": True},
@@ -368,17 +381,6 @@ def _same_origin(websocket: WebSocket) -> bool:
     if not origin:
         return True  # not a browser page (browsers always send Origin on WebSockets)
     return urlsplit(origin).netloc == websocket.headers.get("host", "")
-
-
-def install_socket_route(app: FastAPI) -> None:
-    """Put the room socket's route first in `app`'s routes (once)."""
-    if any(getattr(route, "path", None) == SOCKET_PATH for route in app.router.routes):
-        return
-    app.router.routes.insert(0, WebSocketRoute(SOCKET_PATH, _socket_endpoint, name="live_socket"))
-
-
-async def _socket_endpoint(websocket: WebSocket) -> None:
-    await room_socket(websocket, int(websocket.path_params["room_id"]))
 
 
 @router.websocket("/rooms/{room_id}/ws")

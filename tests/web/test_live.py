@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
+from starlette.testclient import TestClient, WebSocketDenialResponse
+from starlette.types import Receive, Scope, Send
 
 from parvis.accounts.models import User
+from parvis.app import create_app
+from parvis.config import Settings
 from parvis.live import rooms
 from parvis.live.models import Room
 from parvis.runtime import Runtime
 from parvis.social import graph
+from parvis.web.live import socket_room_id
 from tests.conftest import MakeUser
 from tests.web.conftest import form_post, login
 
@@ -74,20 +78,48 @@ def test_schedule_form_errors_and_permissions(
     assert client.get("/live/rooms/999999").status_code == 404
 
 
-def test_the_room_socket_is_routed_ahead_of_every_other_route(
-    client: TestClient, runtime: Runtime, make_user: MakeUser
+def test_room_socket_handshakes_skip_the_framework_but_not_the_shield(
+    settings: Settings, runtime: Runtime, make_user: MakeUser
 ) -> None:
-    from parvis.web.live import SOCKET_PATH
-
-    first = client.app.router.routes[0]  # type: ignore[attr-defined]
-    assert getattr(first, "path", None) == SOCKET_PATH
+    app = create_app(
+        settings.model_copy(update={"shield_live_per_address": "2/hour"}), migrate_on_start=False
+    )
     host = make_user("hostess")
     with runtime.db.session() as session:
         room_id = rooms.schedule_room(session, session.get_one(User, host.id), title="Fast").id
-    with client.websocket_connect(f"/live/rooms/{room_id}/ws") as ws:
-        assert ws.receive_json()["type"] == "welcome"
-    # Not a number: not the fast route's, and FastAPI's answers as before.
-    assert client.get("/live/rooms/abc").status_code in (404, 422)
+    path = f"/live/rooms/{room_id}/ws"
+    try:
+        with TestClient(app) as client:
+            framework = app.middleware_stack
+            assert framework is not None
+            seen: list[str] = []
+
+            async def counting(scope: Scope, receive: Receive, send: Send) -> None:
+                seen.append(scope["type"])
+                await framework(scope, receive, send)
+
+            app.middleware_stack = counting
+            with client.websocket_connect(path) as ws:
+                assert ws.receive_json()["type"] == "welcome"
+            assert seen == []  # straight to the room socket
+            # Behind the shield all the same: the second handshake is the budget's last.
+            with client.websocket_connect(path) as ws:
+                assert ws.receive_json()["type"] == "welcome"
+            with pytest.raises(WebSocketDenialResponse) as refused, client.websocket_connect(path):
+                pass
+            assert refused.value.status_code == 429
+            # Anything else, even under /live/rooms/, takes the usual way.
+            assert client.get("/live/rooms/abc").status_code in (404, 422)
+            assert seen == ["http"]
+    finally:
+        app.state.runtime.db.dispose()
+
+
+def test_only_room_socket_paths_are_taken_ahead() -> None:
+    assert socket_room_id("/live/rooms/12/ws") == 12
+    for path in ("/live/rooms/12/ws/", "/live/rooms/x/ws", "/live/rooms/12", "/api/v1/streaming"):
+        assert socket_room_id(path) is None
+    assert socket_room_id("/live/rooms/" + "9" * 19 + "/ws") is None  # not a room id
 
 
 def test_the_schedule_form_offers_a_recording_and_the_ended_room_says_what_became_of_it(
