@@ -22,6 +22,7 @@ import logging
 import weakref
 from collections.abc import Callable, Sequence
 
+from prometheus_client import Counter
 from sqlalchemy import Engine, event, select, update
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,17 @@ log = logging.getLogger(__name__)
 BATCH = 50
 LOOP_NAME = "statements"
 _QUEUED = "parvis_statements_queued"
+
+# On /metrics with the rest: a failure count that keeps growing is a statement members are
+# not being told.
+DELIVERED = Counter(
+    "parvis_statements_delivered_total",
+    "Statements of reasons of screening's decisions delivered after commit by this process.",
+)
+FAILED = Counter(
+    "parvis_statement_delivery_failures_total",
+    "Deliveries of a statement of reasons that failed (each is retried on the next round).",
+)
 
 # Per database, what wakes its delivery loops (an app removes its own at shutdown).
 _wakers: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
@@ -127,6 +139,7 @@ def _deliver(db: Database, services: Services, pending: Sequence[int], *, one_by
             except Exception:
                 # What it wrote is rolled back with its savepoint; it is marked pending again.
                 log.exception("delivering the statement of decision %s failed", decision.id)
+                FAILED.inc()
                 failed.append(decision.id)
         del members
         if failed:
@@ -134,6 +147,7 @@ def _deliver(db: Database, services: Services, pending: Sequence[int], *, one_by
                 update(Decision).where(Decision.id.in_(failed)).values(statement_pending=True),
                 execution_options={"synchronize_session": False},
             )
+    DELIVERED.inc(len(claimed) - len(failed))
     return len(claimed) - len(failed)
 
 

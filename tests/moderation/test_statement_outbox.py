@@ -6,6 +6,7 @@ wakes the delivery loop."""
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -78,7 +79,9 @@ def test_a_screening_decision_commits_pending_and_one_round_tells_the_member(
     assert _told(runtime, author.id) == []  # not inside the post's transaction
     assert _pending(runtime) == 1
 
+    delivered = REGISTRY.get_sample_value("parvis_statements_delivered_total") or 0
     assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 1
+    assert REGISTRY.get_sample_value("parvis_statements_delivered_total") == delivered + 1
     assert _told(runtime, author.id) == [decision_id]
     assert _pending(runtime) == 0
     mail = [m for m in outbox_messages(runtime.settings) if "doxxer@example.org" in m]
@@ -187,7 +190,10 @@ def test_one_statement_that_fails_does_not_hold_back_the_others(
         deliver(session, given, decision)
 
     monkeypatch.setattr(services, "deliver", fails_for_first)
+    failures = REGISTRY.get_sample_value("parvis_statement_delivery_failures_total") or 0
     assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 1
+    # Counted for operators on /metrics.
+    assert REGISTRY.get_sample_value("parvis_statement_delivery_failures_total") == failures + 1
     assert _told(runtime, first.id) == []
     assert len(_told(runtime, second.id)) == 1
     assert _pending(runtime) == 1  # kept, for the next round
