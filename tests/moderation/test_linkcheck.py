@@ -13,14 +13,13 @@ from typer.testing import CliRunner
 from parvis.accounts.models import Role, User
 from parvis.cli import app as cli
 from parvis.config import Settings
-from parvis.moderation import lists, publication
+from parvis.moderation import lists
 from parvis.moderation.linkcheck import check_pending, document_links
 from parvis.moderation.models import Decision, FetchState, LinkFetch
 from parvis.runtime import Runtime
-from parvis.social import posts
 from parvis.social.models import Notification
-from parvis.social.posts import PostDraft
 from tests.conftest import MakeUser
+from tests.moderation.conftest import post_screened as _post
 from tests.pdfs import dossier
 from tests.sites import Site, newsletter
 
@@ -33,15 +32,6 @@ def checking(runtime: Runtime) -> Runtime:
     )
     runtime.settings = settings
     return runtime
-
-
-def _post(runtime: Runtime, author: User, body: str) -> int:
-    with runtime.db.session() as session:
-        publication.ensure_default(session)
-        me = session.get_one(User, author.id)
-        return posts.create_post(
-            session, runtime.settings, me, PostDraft(body=body), services=runtime.services
-        ).id
 
 
 def _run(runtime: Runtime) -> int:

@@ -26,18 +26,10 @@ from parvis.social.posts import PostDraft
 from parvis.social.visibility import load_viewer
 from parvis.storage.base import utcnow
 from tests.conftest import MakeUser, outbox_messages
+from tests.moderation.conftest import post_screened as _post
 from tests.pdfs import dossier
 
 DOXX = "Found him: John Roe, SSN 536-90-4399, lives at 1600 Pennsylvania Avenue."
-
-
-def _post(runtime: Runtime, author: User, body: str) -> int:
-    with runtime.db.session() as session:
-        publication.ensure_default(session)
-        me = session.get_one(User, author.id)
-        return posts.create_post(
-            session, runtime.settings, me, PostDraft(body=body), services=runtime.services
-        ).id
 
 
 def _edit(runtime: Runtime, author: User, post_id: int, body: str) -> str | None:

@@ -14,34 +14,16 @@ from parvis.runtime import Runtime
 from parvis.social import graph, notifications
 from parvis.social.visibility import load_viewer
 from tests.conftest import MakeUser, outbox_messages
-from tests.moderation.conftest import HARASSMENT
+from tests.moderation.conftest import HARASSMENT, RemoveOnNotice
 from tests.web.conftest import csrf, login
 
 
-def _remove(runtime: Runtime, post_id: int) -> int:
-    with runtime.db.session() as session:
-        return take_decision(
-            session,
-            runtime.services,
-            DecisionRequest(
-                subject_type=SubjectType.POST,
-                subject_key=str(post_id),
-                action=Action.REMOVE,
-                rule=HARASSMENT,
-                facts="The post insulted a member repeatedly.",
-                source=Source.NOTICE,
-                automated_detection=False,
-                automated_decision=Automation.FULLY,
-            ),
-        ).id
-
-
 def test_affected_member_is_told_in_app_and_by_email(
-    runtime: Runtime, make_user: MakeUser, post_by: object
+    runtime: Runtime, make_user: MakeUser, post_by: object, remove_on_notice: RemoveOnNotice
 ) -> None:
     author = make_user("author")
     post_id = post_by(author, "words")  # type: ignore[operator]
-    decision_id = _remove(runtime, post_id)
+    decision_id = remove_on_notice(post_id)
     message = outbox_messages(runtime.settings)[-1]
     assert "author@example.org" in message
     assert "rule 'harassment'" in message
@@ -83,12 +65,16 @@ def test_blocking_the_moderator_does_not_hide_the_decision(
 
 
 def test_statement_page_is_public_and_appeal_is_for_the_author(
-    runtime: Runtime, client: TestClient, make_user: MakeUser, post_by: object
+    runtime: Runtime,
+    client: TestClient,
+    make_user: MakeUser,
+    post_by: object,
+    remove_on_notice: RemoveOnNotice,
 ) -> None:
     author = make_user("author")
     make_user("stranger")
     post_id = post_by(author, "words")  # type: ignore[operator]
-    decision_id = _remove(runtime, post_id)
+    decision_id = remove_on_notice(post_id)
     public = client.get(f"/statements/{decision_id}")
     assert public.status_code == 200
     assert "harassment" in public.text

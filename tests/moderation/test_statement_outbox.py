@@ -13,26 +13,20 @@ from sqlalchemy.orm import Session
 from parvis.accounts.models import User
 from parvis.accounts.services import Services
 from parvis.moderation import publication, services, statement_outbox
-from parvis.moderation.decisions import DecisionRequest
-from parvis.moderation.models import Action, Automation, Decision, Source, SubjectType
+from parvis.moderation.models import Action, Decision
 from parvis.runtime import Runtime
 from parvis.social import posts
 from parvis.social.models import Notification, NotificationKind
 from parvis.social.posts import PostDraft
 from parvis.storage.database import Database
 from tests.conftest import MakeUser, outbox_messages
-from tests.moderation.conftest import HARASSMENT
+from tests.moderation.conftest import RemoveOnNotice, post_screened
 
 DOXX = "Found him: John Roe, SSN 536-90-4399, lives at 1600 Pennsylvania Avenue."
 
 
 def _post(runtime: Runtime, author: User, body: str = DOXX) -> int:
-    with runtime.db.session() as session:
-        publication.ensure_default(session)
-        me = session.get_one(User, author.id)
-        return posts.create_post(
-            session, runtime.settings, me, PostDraft(body=body), services=runtime.services
-        ).id
+    return post_screened(runtime, author, body)
 
 
 def _post_then_fail(runtime: Runtime, author: User) -> None:
@@ -148,30 +142,13 @@ def test_a_rolled_back_post_leaves_nothing_to_deliver_and_wakes_nobody(
 
 
 def test_decisions_not_taken_by_screening_are_delivered_with_their_own_commit(
-    runtime: Runtime, make_user: MakeUser
+    runtime: Runtime, make_user: MakeUser, remove_on_notice: RemoveOnNotice
 ) -> None:
     # Only screening, whose author's request waits for it, defers: a decision taken on a
     # notice (or by a moderator, an expiry, an appeal's outcome) tells the member in the
     # transaction that makes it.
     author = make_user("poster")
-    post_id = _post(runtime, author, "A post someone reported.")
-    with runtime.db.session() as session:
-        decision = services.take_decision(
-            session,
-            runtime.services,
-            DecisionRequest(
-                subject_type=SubjectType.POST,
-                subject_key=str(post_id),
-                action=Action.REMOVE,
-                rule=HARASSMENT,
-                facts="The post insulted a member repeatedly.",
-                source=Source.NOTICE,
-                automated_detection=False,
-                automated_decision=Automation.FULLY,
-            ),
-        )
-        assert not decision.statement_pending
-        decision_id = decision.id
+    decision_id = remove_on_notice(_post(runtime, author, "A post someone reported."))
     assert _told(runtime, author.id) == [decision_id]
     assert _pending(runtime) == 0
 
