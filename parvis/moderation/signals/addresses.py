@@ -14,12 +14,24 @@ US_CANDIDATE = re.compile(
     r"Ter|Terrace|Pkwy|Parkway|Hwy|Highway)\b\.?"
     r"(?:\s+(?:Apt|Suite|Unit|#)\s*\w+)?"
 )
+ROMANCE_STREETS = (
+    r"rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route|cours|calle|via|"
+    r"viale|piazza|plaza|avenida|straat|laan|weg"
+)
+GERMAN_SUFFIXES = r"straße|strasse|str\.|weg|platz|gasse|allee|ring|damm"
 EU_CANDIDATE = re.compile(
-    r"\b\d{1,4}(?:\s?(?:bis|ter|[a-d]))?,?\s+"
-    r"(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route|cours|calle|via|"
-    r"viale|piazza|plaza|avenida|straat|laan|weg)(?:\s+(?:de|du|des|la|le|del|di|[^\W\d_][\w'’-]*)){1,5}"
-    r"|\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|platz|gasse|allee|ring|damm)\s+\d{1,4}[a-z]?\b",
+    rf"\b\d{{1,4}}(?:\s?(?:bis|ter|[a-d]))?,?\s+(?:{ROMANCE_STREETS})"
+    r"(?:\s+(?:de|du|des|la|le|del|di|[^\W\d_][\w'’-]*)){1,5}"
+    rf"|\b[A-ZÄÖÜ][\wäöüß-]*(?:{GERMAN_SUFFIXES})\s+\d{{1,4}}[a-z]?\b",
     re.IGNORECASE,
+)
+# What every EU_CANDIDATE match holds, looked for in the case-folded text (ß folds to ss): a
+# number before a street word, or a German street suffix before a number. The candidate
+# pattern itself, case-insensitive and backtracking over the word before a suffix, cost ~25 µs
+# on every text with a digit; this ~5 µs, and most texts have neither.
+EU_HINT = re.compile(
+    rf"\d(?:\s?(?:bis|ter|[a-d]))?,?\s+(?:{ROMANCE_STREETS})"
+    rf"|(?:{GERMAN_SUFFIXES.replace('ß', 'ss')})\s+\d"
 )
 
 
@@ -33,6 +45,8 @@ def detect(text: str) -> list[Signal]:
             continue
         if label == "Street Address":
             found.append(Signal("street_address", match.start(), match.end(), 0.85, {"form": "us"}))
+    if not EU_HINT.search(text.casefold()):
+        return found
     for match in EU_CANDIDATE.finditer(text):
         if not any(s.start <= match.start() < s.end for s in found):
             found.append(Signal("street_address", match.start(), match.end(), 0.8, {"form": "eu"}))

@@ -29,6 +29,9 @@ GROUP_STARTING_WITH_0 = re.compile(r"(?<!\d)0")
 # number anyone dials. It is blanked so that no pass spends time parsing it, and so that it no
 # longer hides a phone number written next to it.
 UNDIALLABLE_DIGITS = 12
+# ... and the shortest is ten: when only the first region's pass would run, a run written
+# nationally with fewer digits (an order number, a price) holds no number it could accept.
+SHORTEST_IN_FIRST_REGION = 10
 
 
 def emails(text: str) -> list[Signal]:
@@ -74,6 +77,11 @@ def phones(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Signal]:
         return []
     # Runs may join several numbers, one in international form and one not: all are looked at.
     trunk = any(GROUP_STARTING_WITH_0.search(run.group()) for run in runs)
+    if not trunk and not any(
+        run.group(1) or sum(c.isdigit() for c in run.group()) >= SHORTEST_IN_FIRST_REGION
+        for run in runs
+    ):
+        return []
     for region in REGIONS if trunk else REGIONS[:1]:
         for match in phonenumbers.PhoneNumberMatcher(
             text, region, leniency=phonenumbers.Leniency.VALID

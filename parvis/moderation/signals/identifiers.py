@@ -15,33 +15,36 @@ from stdnum.us import ssn as us_ssn
 
 from parvis.moderation.signals.types import Signal
 
+# Each pattern's "not preceded by" check comes after its first character, not before: a
+# pattern that starts with a lookbehind is tried at every position of the text, one that starts
+# with a character class lets the regex engine skip to where it could match (half the time).
 SCHEMES: list[tuple[str, re.Pattern[str], Callable[[str], bool], float]] = [
     # US SSN written with dashes or spaces (bare 9-digit runs are too ambiguous alone).
-    ("us.ssn", re.compile(r"(?<![\d-])\d{3}[- ]\d{2}[- ]\d{4}(?![\d-])"), us_ssn.is_valid, 0.9),
+    ("us.ssn", re.compile(r"\d(?<![\d-]\d)\d{2}[- ]\d{2}[- ]\d{4}(?![\d-])"), us_ssn.is_valid, 0.9),
     # French NIR: 13 digits + 2-digit key, optionally spaced 1 2 2 2 3 3 2; Corsica 2A/2B.
     (
         "fr.nir",
         re.compile(
-            r"(?<!\d)[12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB])"
+            r"[12](?<!\d[12]) ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB])"
             r" ?\d{3} ?\d{3} ?\d{2}(?!\d)"
         ),
         fr_nir.is_valid,
         0.95,
     ),
-    ("es.dni", re.compile(r"(?<![\w])\d{8}-?[A-Z](?!\w)"), es_dni.is_valid, 0.9),
+    ("es.dni", re.compile(r"\d(?<!\w\d)\d{7}-?[A-Z](?!\w)"), es_dni.is_valid, 0.9),
     (
         "it.codicefiscale",
-        re.compile(r"(?<!\w)[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z](?!\w)"),
+        re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]{5}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z](?!\w)"),
         it_cf.is_valid,
         0.95,
     ),
     (
         "be.nn",
-        re.compile(r"(?<![\d.-])\d{2}\.?\d{2}\.?\d{2}-?\d{3}\.?\d{2}(?![\d.-])"),
+        re.compile(r"\d(?<![\d.-]\d)\d\.?\d{2}\.?\d{2}-?\d{3}\.?\d{2}(?![\d.-])"),
         be_nn.is_valid,
         0.8,
     ),
-    ("nl.bsn", re.compile(r"(?<![\d.])\d{4}\.?\d{2}\.?\d{3}(?![\d.])"), nl_bsn.is_valid, 0.6),
+    ("nl.bsn", re.compile(r"\d(?<![\d.]\d)\d{3}\.?\d{2}\.?\d{3}(?![\d.])"), nl_bsn.is_valid, 0.6),
 ]
 
 

@@ -1,0 +1,35 @@
+"""Street addresses (parvis.moderation.signals.addresses)."""
+
+from __future__ import annotations
+
+import pytest
+
+from parvis.moderation.signals import addresses
+
+
+def _found(text: str) -> list[tuple[str, str]]:
+    return [(text[s.start : s.end], s.evidence["form"]) for s in addresses.detect(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Elle habite 12 av. Foch.", "12 av. Foch"),
+        ("au 3 bis, rue de la Paix", "3 bis, rue de la Paix"),
+        ("wohnt in der Hauptstraße 5.", "Hauptstraße 5"),
+        ("WOHNT IN DER HAUPTSTRASSE 5", "HAUPTSTRASSE 5"),
+        ("Treffpunkt Lindenstr. 12a", "Lindenstr. 12a"),
+    ],
+)
+def test_european_forms_are_found_whatever_their_case(text: str, address: str) -> None:
+    assert _found(text) == [(address, "eu")]
+
+
+def test_us_addresses_are_confirmed_by_the_parser() -> None:
+    assert _found("She lives at 1600 Pennsylvania Avenue now") == [
+        ("1600 Pennsylvania Avenue", "us")
+    ]
+
+
+def test_numbers_without_a_street_are_not_addresses() -> None:
+    assert _found("Order 1234 ships in 5 days, 3 boxes of 12") == []
