@@ -20,10 +20,11 @@ REGIONS = ("US", "FR", "DE", "GB")
 PHONE_LIKE = re.compile(r"(\+\s?)?\(?\d(?:[\s().\-/]{0,3}\d){6,}")
 # In France, Germany and Britain a number written in national form starts with the trunk
 # prefix 0 (one dialled abroad, with the international prefix 00), which libphonenumber requires
-# there: those regions' passes are needed only when a group of digits starts with 0. (A number
-# written in international form without its "+" or "00" is therefore not recognised; before,
-# only a French, German or British one was, and only when three more passes ran.)
-GROUP_STARTING_WITH_0 = re.compile(r"(?<!\d)0")
+# there: those regions' passes are needed only when a group of digits starts with 0, and not
+# with 000 (no area code or country code starts with 0). (A number written in international
+# form without its "+" or "00" is therefore not recognised; before, only a French, German or
+# British one was, and only when three more passes ran.)
+GROUP_STARTING_WITH_0 = re.compile(r"(?<!\d)0(?!00)")
 # The longest number in the first region (US) is eleven digits (1 and ten): a longer unbroken
 # run of digits that starts with neither 0 nor "+" is an order or card reference, never a
 # number anyone dials. It is blanked so that no pass spends time parsing it, and so that it no

@@ -70,6 +70,11 @@ def test_only_numbers_with_a_trunk_zero_are_read_in_every_region(
     regions.clear()
     contact.phones("appelle le 01 42 68 53 00")
     assert regions == list(contact.REGIONS)
+    regions.clear()
+    # No area or country code starts with 0, so 000 is no trunk prefix; and nine digits are
+    # too few for the first region: no pass at all.
+    assert contact.phones("Tracking 000-54-1420 is not an SSN") == []
+    assert regions == []
 
 
 def test_spans_claimed_by_other_detectors_and_dates_are_not_phone_numbers() -> None:
