@@ -31,5 +31,10 @@ def test_us_addresses_are_confirmed_by_the_parser() -> None:
     ]
 
 
+@pytest.mark.parametrize("street", ["Köster Avenue", "Águila Street", "Étienne Avenue"])
+def test_us_form_street_names_may_be_written_beyond_ascii(street: str) -> None:
+    assert _found(f"lives at 3563 {street}") == [(f"3563 {street}", "us")]
+
+
 def test_numbers_without_a_street_are_not_addresses() -> None:
     assert _found("Order 1234 ships in 5 days, 3 boxes of 12") == []
