@@ -115,10 +115,21 @@ def take_decision(session: Session, services: Services, request: DecisionRequest
     return decision
 
 
-def deliver(session: Session, services: Services, decision: Decision) -> None:
-    """Tell the affected member: a notification linking to the statement, and an e-mail."""
+def deliver(
+    session: Session, services: Services, decision: Decision, *, catch_up: bool = True
+) -> None:
+    """Tell the affected member: a notification linking to the statement, and an e-mail.
+    Statements of the member's earlier decisions still waiting in the outbox (screening's,
+    `statement_outbox`) are delivered first, so that nobody hears of a reversal before the
+    removal it reverses (`catch_up=False`: the caller, the outbox itself, has seen to it)."""
     if decision.affected_user_id is None:
         return
+    if catch_up:
+        for earlier in statement_outbox.claim_earlier(
+            session, decision.affected_user_id, decision.id
+        ):
+            deliver(session, services, earlier, catch_up=False)
+            strikes.escalate(session, services, earlier)
     member = session.get_one(User, decision.affected_user_id)
     notification_id = insert_values(  # see `storage.direct`: every automated removal comes here
         session,

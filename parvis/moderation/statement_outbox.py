@@ -22,9 +22,10 @@ import logging
 import weakref
 from collections.abc import Callable, Sequence
 
-from prometheus_client import Counter
-from sqlalchemy import Engine, event, select, update
+from prometheus_client import Counter, Gauge
+from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from parvis.accounts.models import User
 from parvis.accounts.services import Services
@@ -46,6 +47,10 @@ FAILED = Counter(
     "parvis_statement_delivery_failures_total",
     "Deliveries of a statement of reasons that failed (each is retried on the next round).",
 )
+WAITING = Gauge(
+    "parvis_statements_pending",
+    "Statements of reasons waiting in the outbox after this process's last delivery round.",
+)
 
 # Per database, what wakes its delivery loops (an app removes its own at shutdown).
 _wakers: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
@@ -53,6 +58,7 @@ _wakers: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = weakref.W
 
 # Through the partial index of pending decisions, however many decisions there are.
 PENDING = select(Decision.id).where(STATEMENT_PENDING).order_by(Decision.id).limit(BATCH)
+LEFT = select(func.count()).select_from(Decision).where(STATEMENT_PENDING)
 
 
 def mark_queued(session: Session) -> None:
@@ -89,19 +95,41 @@ def _forget(session: Session) -> None:
     session.info.pop(_QUEUED, None)
 
 
+def claim_earlier(session: Session, member_id: int, before_id: int) -> list[Decision]:
+    """Take out of the outbox, oldest first, the member's pending statements of decisions
+    taken before `before_id`: a member told of a decision now (say, the reversal of an
+    automated removal) must have been told of those first, so the caller delivers them ahead
+    of it, in its own transaction. What another worker has just claimed is not returned."""
+    claimed = session.scalars(
+        update(Decision)
+        .where(STATEMENT_PENDING, Decision.affected_user_id == member_id, Decision.id < before_id)
+        .values(statement_pending=False)
+        .returning(Decision.id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    earlier = [session.get_one(Decision, decision_id) for decision_id in sorted(claimed)]
+    for decision in earlier:  # one already in the session still holds the old value
+        set_committed_value(decision, "statement_pending", False)
+    return earlier
+
+
 def deliver_pending(db: Database, services: Services) -> int:
     """Deliver the statements still pending (a batch at most), oldest first, in one
     transaction; returns how many this call delivered."""
     with db.session(read_only=True) as session:  # most rounds find nothing: no write lock
         pending = session.scalars(PENDING).all()
     if not pending:
+        WAITING.set(0)
         return 0
     try:
-        return _deliver(db, services, pending, one_by_one=False)
+        delivered = _deliver(db, services, pending, one_by_one=False)
     except Exception:
         # Something in the batch failed and all of it rolled back: again, each statement on
         # its own, so that only the failing one waits for the next round.
-        return _deliver(db, services, pending, one_by_one=True)
+        delivered = _deliver(db, services, pending, one_by_one=True)
+    with db.session(read_only=True) as session:
+        WAITING.set(session.scalar(LEFT) or 0)
+    return delivered
 
 
 def _deliver(db: Database, services: Services, pending: Sequence[int], *, one_by_one: bool) -> int:
@@ -128,13 +156,14 @@ def _deliver(db: Database, services: Services, pending: Sequence[int], *, one_by
         wanted = {d.affected_user_id for d in batch} - {None}
         members = session.scalars(select(User).where(User.id.in_(wanted))).all()
         for decision in batch:
+            # Earlier pending statements of the same member are in this batch, ahead.
             if not one_by_one:  # a savepoint each would double the cost of a delivery
-                deliver(session, services, decision)
+                deliver(session, services, decision, catch_up=False)
                 escalate(session, services, decision)
                 continue
             try:
                 with session.begin_nested():
-                    deliver(session, services, decision)
+                    deliver(session, services, decision, catch_up=False)
                     escalate(session, services, decision)
             except Exception:
                 # What it wrote is rolled back with its savepoint; it is marked pending again.

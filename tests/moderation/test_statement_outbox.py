@@ -10,10 +10,10 @@ from prometheus_client import REGISTRY
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from parvis.accounts.models import User
+from parvis.accounts.models import Role, User
 from parvis.accounts.services import Services
-from parvis.moderation import publication, services, statement_outbox
-from parvis.moderation.models import Action, Decision
+from parvis.moderation import appeals, publication, services, statement_outbox
+from parvis.moderation.models import Action, AppealState, Decision
 from parvis.runtime import Runtime
 from parvis.social import posts
 from parvis.social.models import Notification, NotificationKind
@@ -161,10 +161,12 @@ def test_one_statement_that_fails_does_not_hold_back_the_others(
     _post(runtime, second)
     deliver = services.deliver
 
-    def fails_for_first(session: Session, given: Services, decision: Decision) -> None:
+    def fails_for_first(
+        session: Session, given: Services, decision: Decision, *, catch_up: bool = True
+    ) -> None:
         if decision.affected_user_id == first.id:
             raise RuntimeError("the template broke")
-        deliver(session, given, decision)
+        deliver(session, given, decision, catch_up=catch_up)
 
     monkeypatch.setattr(services, "deliver", fails_for_first)
     failures = REGISTRY.get_sample_value("parvis_statement_delivery_failures_total") or 0
@@ -174,10 +176,12 @@ def test_one_statement_that_fails_does_not_hold_back_the_others(
     assert _told(runtime, first.id) == []
     assert len(_told(runtime, second.id)) == 1
     assert _pending(runtime) == 1  # kept, for the next round
+    assert REGISTRY.get_sample_value("parvis_statements_pending") == 1  # and shown waiting
 
     monkeypatch.setattr(services, "deliver", deliver)
     assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 1
     assert len(_told(runtime, first.id)) == 1
+    assert REGISTRY.get_sample_value("parvis_statements_pending") == 0
 
 
 def test_the_delivery_loop_finds_pending_statements_through_its_partial_index(
@@ -191,3 +195,32 @@ def test_the_delivery_loop_finds_pending_statements_through_its_partial_index(
     with runtime.db.session(read_only=True) as session:
         plan = session.execute(text(f"EXPLAIN QUERY PLAN {query}")).all()
     assert "USING INDEX ix_decisions_statement_pending" in str(plan)
+
+
+def test_a_member_hears_of_a_pending_removal_before_its_reversal(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    # The automated removal's statement is still in the outbox (its loop has not run, or is
+    # failing) when a moderator reverses it on appeal: the member is told of the removal
+    # first, then of the reversal, each once.
+    author = make_user("doxxer")
+    moderator = make_user("second", role=Role.MODERATOR)
+    _post(runtime, author)
+    with runtime.db.session() as session:
+        [removal] = session.scalars(select(Decision)).all()
+        appeal = appeals.file_appeal(
+            session, session.get_one(User, author.id), removal.id, "That is my own address."
+        )
+    with runtime.db.session() as session:
+        row = publication.get_version(session)
+        rule = publication.parsed(row).rule(removal.rule_id).info(row.version)
+        reversal = appeals.decide_appeal(
+            session, appeal.id, session.get_one(User, moderator.id), rule,
+            outcome=AppealState.REVERSED, facts="The member published their own address.",
+        )  # fmt: skip
+        services.deliver(session, runtime.services, reversal)
+    assert _told(runtime, author.id) == [removal.id, reversal.id]
+    assert _pending(runtime) == 0
+    assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 0
+    mail = [m for m in outbox_messages(runtime.settings) if "doxxer@example.org" in m]
+    assert [f"Decision {removal.id}:" in m for m in mail] == [True, False]
