@@ -27,14 +27,38 @@ EU_CANDIDATE = re.compile(
     rf"|\b[A-ZÄÖÜ][\wäöüß-]*(?:{GERMAN_SUFFIXES})\s+\d{{1,4}}[a-z]?\b",
     re.IGNORECASE,
 )
-# What every EU_CANDIDATE match holds, looked for in the case-folded text (ß folds to ss): a
-# number before a street word, or a German street suffix before a number. The candidate
-# pattern itself, case-insensitive and backtracking over the word before a suffix, cost ~25 µs
-# on every text with a digit; this ~5 µs, and most texts have neither.
-EU_HINT = re.compile(
-    rf"\d(?:\s?(?:bis|ter|[a-d]))?,?\s+(?:{ROMANCE_STREETS})"
-    rf"|(?:{GERMAN_SUFFIXES.replace('ß', 'ss')})\s+\d"
+# Italian, Spanish, Portuguese and Catalan addresses name the kind of street first and put
+# the number last (Via Giuseppe Verdi, 12; Calle de Alcalá 42; Rua de Pinho, 8), Dutch ones
+# end the street's one word with its kind (Kerkstraat 14, Lolahof 7). Case-sensitive: the
+# street's kind and name are capitalised, which keeps "via 3 friends" out.
+STREETS_NAMED_FIRST = (
+    *("Via", "Viale", "Piazza", "Piazzale", "Piazzetta", "Corso", "Largo", "Vicolo", "Contrada"),
+    *("Strada", "Stretto", "Borgo", "Rotonda", "Canale", "Lungomare", "Località", "Traversa"),
+    *("Calle", "Callejón", "Avenida", "Av.", "Av", "Paseo", "Plaza", "Pasaje", "Pasadizo"),
+    *("Ronda", "Camino", "Cañada", "Travesía", "Urbanización", "Vía", "Carrer", "Avinguda"),
+    *("Rua", "R.", "Travessa", "Praça", "Alameda", "Rambla", "Carretera", "Cuesta", "Glorieta"),
 )
+DUTCH_SUFFIXES = (
+    r"straat|laan|weg|plein|gracht|kade|singel|dijk|hof|dreef|steeg|markt|baan|boulevard|pad|lei"
+)
+_CAPITALISED = r"[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’.-]*"
+NUMBER_LAST = re.compile(
+    rf"\b(?:{'|'.join(map(re.escape, STREETS_NAMED_FIRST))})\s+"
+    rf"(?:(?:de|del|della|delle|dei|degli|di|da|do|dos|das|la|las|los|el|y|e|i)\s+|"
+    rf"{_CAPITALISED}\s+){{0,4}}{_CAPITALISED},?\s+\d{{1,4}}[a-zA-Z]?\b"
+    rf"|\b{_CAPITALISED}(?:{DUTCH_SUFFIXES})\s+\d{{1,4}}[a-z]?\b"
+)
+
+# What the candidate patterns' matches hold, looked for cheaply first: the patterns
+# themselves, case-insensitive and backtracking over the word before a suffix, cost ~25 µs on
+# every text with a digit, these few µs, and most texts have none of it. The first two look in
+# the case-folded text (ß folds to ss): a number before a Romance street word (EU_CANDIDATE), a
+# German or Dutch street suffix before a number (either pattern). (One regex of all the
+# alternatives, or a word-bounded one of the streets named first, cost more than these
+# together: Python's regex engine skips ahead well only for short alternatives.)
+NUMBER_FIRST_HINT = re.compile(rf"\d(?:\s?(?:bis|ter|[a-d]))?,?\s+(?:{ROMANCE_STREETS})")
+SUFFIX_HINT = re.compile(rf"(?:{GERMAN_SUFFIXES.replace('ß', 'ss')}|{DUTCH_SUFFIXES})\s+\d")
+NAMED_FIRST_WORDS = frozenset(STREETS_NAMED_FIRST)
 
 
 def detect(text: str) -> list[Signal]:
@@ -47,9 +71,17 @@ def detect(text: str) -> list[Signal]:
             continue
         if label == "Street Address":
             found.append(Signal("street_address", match.start(), match.end(), 0.85, {"form": "us"}))
-    if not EU_HINT.search(text.casefold()):
-        return found
-    for match in EU_CANDIDATE.finditer(text):
-        if not any(s.start <= match.start() < s.end for s in found):
-            found.append(Signal("street_address", match.start(), match.end(), 0.8, {"form": "eu"}))
+    folded = text.casefold()
+    suffix = SUFFIX_HINT.search(folded) is not None
+    patterns = []
+    if suffix or NUMBER_FIRST_HINT.search(folded):
+        patterns.append(EU_CANDIDATE)
+    if suffix or not NAMED_FIRST_WORDS.isdisjoint(text.split()):
+        patterns.append(NUMBER_LAST)
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            if not any(s.start <= match.start() < s.end for s in found):
+                found.append(
+                    Signal("street_address", match.start(), match.end(), 0.8, {"form": "eu"})
+                )
     return sorted(found, key=lambda s: s.start)

@@ -38,3 +38,25 @@ def test_us_form_street_names_may_be_written_beyond_ascii(street: str) -> None:
 
 def test_numbers_without_a_street_are_not_addresses() -> None:
     assert _found("Order 1234 ships in 5 days, 3 boxes of 12") == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Via Giuseppe Verdi, 12",
+        "Piazza della Repubblica 1",
+        "Calle de Alcalá 42",
+        "Rua Augusta, 8",
+        "Kerkstraat 14",
+        "Lolahof 7",
+    ],
+)
+def test_streets_named_first_with_the_number_last_are_found(address: str) -> None:
+    assert _found(f"abita in {address}.") == [(address, "eu")]
+
+
+@pytest.mark.parametrize(
+    "text", ["I heard it via Twitter, 24 people agreed", "we came via 3 towns", "Vía 2 es mala"]
+)
+def test_the_word_via_before_a_number_is_not_an_address(text: str) -> None:
+    assert _found(text) == []
