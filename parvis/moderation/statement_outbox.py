@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import weakref
 from collections.abc import Callable, Sequence
 
@@ -45,7 +46,8 @@ DELIVERED = Counter(
 )
 FAILED = Counter(
     "parvis_statement_delivery_failures_total",
-    "Deliveries of a statement of reasons that failed (each is retried on the next round).",
+    "Deliveries of a statement of reasons that failed (each is retried later, waiting longer "
+    "after each failure).",
 )
 WAITING = Gauge(
     "parvis_statements_pending",
@@ -54,6 +56,16 @@ WAITING = Gauge(
 
 # Per database, what wakes its delivery loops (an app removes its own at shutdown).
 _wakers: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
+
+# A statement whose delivery failed (a bug, a broken template) waits before it is tried again,
+# 1 s after its first failure, doubling up to 10 minutes: retried every round, it logged a
+# traceback twice a second, forever, and made every round deliver its batch twice. Kept in the
+# process (per database: decision id -> when to try again, failures so far); a restart
+# tries at once.
+FIRST_RETRY_S = 1.0
+LAST_RETRY_S = 600.0
+_clock = time.monotonic
+_held: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, int]]] = weakref.WeakKeyDictionary()
 
 
 # Through the partial index of pending decisions, however many decisions there are.
@@ -115,24 +127,42 @@ def claim_earlier(session: Session, member_id: int, before_id: int) -> list[Deci
 
 def deliver_pending(db: Database, services: Services) -> int:
     """Deliver the statements still pending (a batch at most), oldest first, in one
-    transaction; returns how many this call delivered."""
+    transaction, but not one waiting after its delivery failed; returns how many this call
+    delivered."""
+    held = _held.setdefault(db.engine, {})
+    now = _clock()
+    waiting = {decision_id for decision_id, (retry_at, _) in held.items() if retry_at > now}
     with db.session(read_only=True) as session:  # most rounds find nothing: no write lock
-        pending = session.scalars(PENDING).all()
+        found = session.scalars(PENDING.limit(BATCH + len(waiting))).all()
+    for decision_id in set(held) - waiting - set(found):  # delivered since, here or elsewhere
+        del held[decision_id]
+    pending = [decision_id for decision_id in found if decision_id not in waiting][:BATCH]
     if not pending:
-        WAITING.set(0)
+        WAITING.set(len(found))
         return 0
     try:
-        delivered = _deliver(db, services, pending, one_by_one=False)
+        delivered, failed = _deliver(db, services, pending, one_by_one=False)
     except Exception:
         # Something in the batch failed and all of it rolled back: again, each statement on
-        # its own, so that only the failing one waits for the next round.
-        delivered = _deliver(db, services, pending, one_by_one=True)
+        # its own, so that only the failing one waits.
+        delivered, failed = _deliver(db, services, pending, one_by_one=True)
+    for decision_id in pending:
+        if decision_id in failed:
+            failures = held.get(decision_id, (0.0, 0))[1] + 1
+            pause = min(LAST_RETRY_S, FIRST_RETRY_S * 2 ** (failures - 1))
+            held[decision_id] = (now + pause, failures)
+        else:
+            held.pop(decision_id, None)
     with db.session(read_only=True) as session:
         WAITING.set(session.scalar(LEFT) or 0)
     return delivered
 
 
-def _deliver(db: Database, services: Services, pending: Sequence[int], *, one_by_one: bool) -> int:
+def _deliver(
+    db: Database, services: Services, pending: Sequence[int], *, one_by_one: bool
+) -> tuple[int, set[int]]:
+    """Deliver what of `pending` no other worker has claimed; returns how many were delivered
+    and which failed (marked pending again)."""
     # Imported here: `services` (the decision path) imports this module to queue deliveries.
     from parvis.moderation.services import deliver
     from parvis.moderation.strikes import escalate
@@ -147,7 +177,7 @@ def _deliver(db: Database, services: Services, pending: Sequence[int], *, one_by
             execution_options={"synchronize_session": False},
         ).all()  # what another worker claimed first is not returned
         if not claimed:
-            return 0
+            return 0, set()
         batch = session.scalars(
             select(Decision).where(Decision.id.in_(claimed)).order_by(Decision.id)
         ).all()
@@ -177,7 +207,7 @@ def _deliver(db: Database, services: Services, pending: Sequence[int], *, one_by
                 execution_options={"synchronize_session": False},
             )
     DELIVERED.inc(len(claimed) - len(failed))
-    return len(claimed) - len(failed)
+    return len(claimed) - len(failed), set(failed)
 
 
 def deliver_all(db: Database, services: Services) -> int:

@@ -169,16 +169,30 @@ def test_one_statement_that_fails_does_not_hold_back_the_others(
         deliver(session, given, decision, catch_up=catch_up)
 
     monkeypatch.setattr(services, "deliver", fails_for_first)
+    now = [0.0]
+    monkeypatch.setattr(statement_outbox, "_clock", lambda: now[0])
     failures = REGISTRY.get_sample_value("parvis_statement_delivery_failures_total") or 0
     assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 1
     # Counted for operators on /metrics.
     assert REGISTRY.get_sample_value("parvis_statement_delivery_failures_total") == failures + 1
     assert _told(runtime, first.id) == []
     assert len(_told(runtime, second.id)) == 1
-    assert _pending(runtime) == 1  # kept, for the next round
+    assert _pending(runtime) == 1  # kept, for a later round
     assert REGISTRY.get_sample_value("parvis_statements_pending") == 1  # and shown waiting
 
-    monkeypatch.setattr(services, "deliver", deliver)
+    # Not tried again at once (a traceback every round, forever), but after a pause that
+    # doubles with each failure.
+    assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 0
+    assert REGISTRY.get_sample_value("parvis_statement_delivery_failures_total") == failures + 1
+    now[0] += statement_outbox.FIRST_RETRY_S
+    assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 0  # tried: failed
+    assert REGISTRY.get_sample_value("parvis_statement_delivery_failures_total") == failures + 2
+    now[0] += statement_outbox.FIRST_RETRY_S
+    assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 0  # 2 s this time
+    assert REGISTRY.get_sample_value("parvis_statement_delivery_failures_total") == failures + 2
+
+    monkeypatch.setattr(services, "deliver", deliver)  # fixed
+    now[0] += statement_outbox.FIRST_RETRY_S
     assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 1
     assert len(_told(runtime, first.id)) == 1
     assert REGISTRY.get_sample_value("parvis_statements_pending") == 0
