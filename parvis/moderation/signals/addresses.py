@@ -39,14 +39,15 @@ STREETS_NAMED_FIRST = (
     *("Rua", "R.", "Travessa", "Praça", "Alameda", "Rambla", "Carretera", "Cuesta", "Glorieta"),
 )
 DUTCH_SUFFIXES = (
-    r"straat|laan|weg|plein|gracht|kade|singel|dijk|hof|dreef|steeg|markt|baan|boulevard|pad|lei"
+    r"straat|laan|weg|plein|gracht|kade|singel|dijk|hof|dreef|steeg|baan|boulevard|pad|lei"
 )
 _CAPITALISED = r"[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’.-]*"
 NUMBER_LAST = re.compile(
     rf"\b(?:{'|'.join(map(re.escape, STREETS_NAMED_FIRST))})\s+"
     rf"(?:(?:de|del|della|delle|dei|degli|di|da|do|dos|das|la|las|los|el|y|e|i)\s+|"
     rf"{_CAPITALISED}\s+){{0,4}}{_CAPITALISED},?\s+\d{{1,4}}[a-zA-Z]?\b"
-    rf"|\b{_CAPITALISED}(?:{DUTCH_SUFFIXES})\s+\d{{1,4}}[a-z]?\b"
+    # Not a time or a price: "am Bahnhof 3 Uhr" is a German station, not a Dutch court.
+    rf"|\b{_CAPITALISED}(?:{DUTCH_SUFFIXES})\s+\d{{1,4}}[a-z]?\b(?!\s*(?:Uhr|uur|Euro|EUR|€|%))"
 )
 
 # What the candidate patterns' matches hold, looked for cheaply first: the patterns

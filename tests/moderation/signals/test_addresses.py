@@ -56,7 +56,13 @@ def test_streets_named_first_with_the_number_last_are_found(address: str) -> Non
 
 
 @pytest.mark.parametrize(
-    "text", ["I heard it via Twitter, 24 people agreed", "we came via 3 towns", "Vía 2 es mala"]
+    "text",
+    [
+        "I heard it via Twitter, 24 people agreed",
+        "we came via 3 towns",
+        "Vía 2 es mala",
+        "Treffen am Bahnhof 3 Uhr",  # a station and a time, not a Dutch court
+    ],
 )
-def test_the_word_via_before_a_number_is_not_an_address(text: str) -> None:
+def test_look_alikes_of_streets_named_first_or_dutch_are_not_addresses(text: str) -> None:
     assert _found(text) == []
