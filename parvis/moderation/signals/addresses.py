@@ -9,11 +9,13 @@ import usaddress
 from parvis.moderation.signals.types import Signal
 
 # Street names are capitalised words, in any Latin script: Köster, Águila, Étienne (ASCII
-# letters only missed a tenth of the benchmark's addresses, all of them with such names).
+# letters only missed a tenth of the benchmark's addresses, all of them with such names), or
+# numbered (221 W 42nd St); a directional may follow the street's kind (Ave NW).
 US_CANDIDATE = re.compile(
-    r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-ZÀ-ÖØ-ÞĀ-Ž][\w.'’-]*\s+){1,4}"
+    r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:(?:[A-ZÀ-ÖØ-ÞĀ-Ž][\w.'’-]*|\d{1,3}(?:st|nd|rd|th))\s+){1,4}"
     r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Ln|Lane|Dr|Drive|Way|Ct|Court|Pl|Place|"
     r"Ter|Terrace|Pkwy|Parkway|Hwy|Highway)\b\.?"
+    r"(?:\s+(?:NE|NW|SE|SW|N|S|E|W)\b\.?)?"
     r"(?:\s+(?:Apt|Suite|Unit|#)\s*\w+)?"
 )
 ROMANCE_STREETS = (

@@ -66,3 +66,15 @@ def test_streets_named_first_with_the_number_last_are_found(address: str) -> Non
 )
 def test_look_alikes_of_streets_named_first_or_dutch_are_not_addresses(text: str) -> None:
     assert _found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("lives at 1600 Pennsylvania Ave NW, Washington", "1600 Pennsylvania Ave NW"),
+        ("meet at 221 W 42nd St tonight", "221 W 42nd St"),
+        ("at 1 E 161st St Apt 4", "1 E 161st St Apt 4"),
+    ],
+)
+def test_us_numbered_streets_and_trailing_directionals_are_found(text: str, address: str) -> None:
+    assert _found(text) == [(address, "us")]
