@@ -125,11 +125,7 @@ def deliver(
     if decision.affected_user_id is None:
         return
     if catch_up:
-        for earlier in statement_outbox.claim_earlier(
-            session, decision.affected_user_id, decision.id
-        ):
-            deliver(session, services, earlier, catch_up=False)
-            strikes.escalate(session, services, earlier)
+        statement_outbox.deliver_earlier(session, services, decision.affected_user_id, decision.id)
     member = session.get_one(User, decision.affected_user_id)
     notification_id = insert_values(  # see `storage.direct`: every automated removal comes here
         session,

@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Callable, Sequence
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import ColumnElement, Engine, event, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -107,22 +107,54 @@ def _forget(session: Session) -> None:
     session.info.pop(_QUEUED, None)
 
 
-def claim_earlier(session: Session, member_id: int, before_id: int) -> list[Decision]:
-    """Take out of the outbox, oldest first, the member's pending statements of decisions
-    taken before `before_id`: a member told of a decision now (say, the reversal of an
-    automated removal) must have been told of those first, so the caller delivers them ahead
-    of it, in its own transaction. What another worker has just claimed is not returned."""
-    claimed = session.scalars(
-        update(Decision)
-        .where(STATEMENT_PENDING, Decision.affected_user_id == member_id, Decision.id < before_id)
-        .values(statement_pending=False)
-        .returning(Decision.id),
-        execution_options={"synchronize_session": False},
-    ).all()
-    earlier = [session.get_one(Decision, decision_id) for decision_id in sorted(claimed)]
-    for decision in earlier:  # one already in the session still holds the old value
-        set_committed_value(decision, "statement_pending", False)
-    return earlier
+def _claim(session: Session, *conditions: ColumnElement[bool]) -> list[int]:
+    """Clear the pending mark of the decisions matching `conditions`; the ids this call
+    cleared (what another worker claimed first is not among them)."""
+    return list(
+        session.scalars(
+            update(Decision)
+            .where(STATEMENT_PENDING, *conditions)
+            .values(statement_pending=False)
+            .returning(Decision.id),
+            execution_options={"synchronize_session": False},
+        ).all()
+    )
+
+
+def _deliver_guarded(session: Session, services: Services, decision: Decision) -> bool:
+    """Deliver one claimed statement in a savepoint; whether it went. One that fails leaves
+    nothing behind, is logged and counted, and is marked pending again."""
+    # Imported here: `services` (the decision path) imports this module to queue deliveries.
+    from parvis.moderation.services import deliver
+    from parvis.moderation.strikes import escalate
+
+    try:
+        with session.begin_nested():
+            deliver(session, services, decision, catch_up=False)
+            escalate(session, services, decision)
+    except Exception:
+        log.exception("delivering the statement of decision %s failed", decision.id)
+        FAILED.inc()
+        session.execute(
+            update(Decision).where(Decision.id == decision.id).values(statement_pending=True),
+            execution_options={"synchronize_session": False},
+        )
+        return False
+    return True
+
+
+def deliver_earlier(session: Session, services: Services, member_id: int, before_id: int) -> None:
+    """Deliver first, oldest first, the member's pending statements of decisions taken before
+    `before_id`: a member told of a decision now (say, the reversal of an automated removal)
+    must have been told of those. In the caller's transaction; one that fails stays pending
+    for the loop and does not fail the caller."""
+    for decision_id in sorted(
+        _claim(session, Decision.affected_user_id == member_id, Decision.id < before_id)
+    ):
+        decision = session.get_one(Decision, decision_id)
+        set_committed_value(decision, "statement_pending", False)  # may be loaded, stale
+        if not _deliver_guarded(session, services, decision):
+            set_committed_value(decision, "statement_pending", True)
 
 
 def deliver_pending(db: Database, services: Services) -> int:
@@ -169,13 +201,7 @@ def _deliver(
 
     failed: list[int] = []
     with db.session() as session:
-        claimed = session.scalars(
-            update(Decision)
-            .where(Decision.id.in_(pending), STATEMENT_PENDING)
-            .values(statement_pending=False)
-            .returning(Decision.id),
-            execution_options={"synchronize_session": False},
-        ).all()  # what another worker claimed first is not returned
+        claimed = _claim(session, Decision.id.in_(pending))
         if not claimed:
             return 0, set()
         batch = session.scalars(
@@ -186,26 +212,14 @@ def _deliver(
         wanted = {d.affected_user_id for d in batch} - {None}
         members = session.scalars(select(User).where(User.id.in_(wanted))).all()
         for decision in batch:
-            # Earlier pending statements of the same member are in this batch, ahead.
+            # A member's earlier pending statements are ahead in this batch, but for one
+            # waiting after it failed: the later ones are not held back for it.
             if not one_by_one:  # a savepoint each would double the cost of a delivery
                 deliver(session, services, decision, catch_up=False)
                 escalate(session, services, decision)
-                continue
-            try:
-                with session.begin_nested():
-                    deliver(session, services, decision, catch_up=False)
-                    escalate(session, services, decision)
-            except Exception:
-                # What it wrote is rolled back with its savepoint; it is marked pending again.
-                log.exception("delivering the statement of decision %s failed", decision.id)
-                FAILED.inc()
+            elif not _deliver_guarded(session, services, decision):
                 failed.append(decision.id)
         del members
-        if failed:
-            session.execute(
-                update(Decision).where(Decision.id.in_(failed)).values(statement_pending=True),
-                execution_options={"synchronize_session": False},
-            )
     DELIVERED.inc(len(claimed) - len(failed))
     return len(claimed) - len(failed), set(failed)
 

@@ -238,3 +238,29 @@ def test_a_member_hears_of_a_pending_removal_before_its_reversal(
     assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 0
     mail = [m for m in outbox_messages(runtime.settings) if "doxxer@example.org" in m]
     assert [f"Decision {removal.id}:" in m for m in mail] == [True, False]
+
+
+def test_an_earlier_statement_that_fails_to_deliver_does_not_fail_the_later_decision(
+    runtime: Runtime,
+    make_user: MakeUser,
+    remove_on_notice: RemoveOnNotice,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The catch-up runs in the transaction of someone else's decision (here a removal on a
+    # notice): a broken earlier statement stays in the outbox for the loop, and the decision
+    # and its own statement go through.
+    author = make_user("doxxer")
+    _post(runtime, author)
+    deliver = services.deliver
+
+    def fails_when_caught_up(
+        session: Session, given: Services, decision: Decision, *, catch_up: bool = True
+    ) -> None:
+        if not catch_up:
+            raise RuntimeError("the template broke")
+        deliver(session, given, decision, catch_up=catch_up)
+
+    monkeypatch.setattr(services, "deliver", fails_when_caught_up)
+    later = remove_on_notice(_post(runtime, author, "A post someone reported."))
+    assert _told(runtime, author.id) == [later]
+    assert _pending(runtime) == 1
