@@ -42,7 +42,8 @@ _QUEUED = "parvis_statements_queued"
 # not being told.
 DELIVERED = Counter(
     "parvis_statements_delivered_total",
-    "Statements of reasons of screening's decisions delivered after commit by this process.",
+    "Statements of reasons of screening's decisions delivered after commit by this process "
+    "(by its delivery loop, or caught up ahead of a later decision's statement).",
 )
 FAILED = Counter(
     "parvis_statement_delivery_failures_total",
@@ -153,7 +154,12 @@ def deliver_earlier(session: Session, services: Services, member_id: int, before
     ):
         decision = session.get_one(Decision, decision_id)
         set_committed_value(decision, "statement_pending", False)  # may be loaded, stale
-        if not _deliver_guarded(session, services, decision):
+        if _deliver_guarded(session, services, decision):
+            # Counted before the caller commits, as the loop counts its own: a rollback
+            # (rare: the caller's decision failed) leaves the statement to the loop, which
+            # counts it again.
+            DELIVERED.inc()
+        else:
             set_committed_value(decision, "statement_pending", True)
 
 

@@ -222,6 +222,7 @@ def test_a_member_hears_of_a_pending_removal_before_its_reversal(
     _post(runtime, author)
     with runtime.db.session() as session:
         [removal] = session.scalars(select(Decision)).all()
+        delivered = REGISTRY.get_sample_value("parvis_statements_delivered_total") or 0
         appeal = appeals.file_appeal(
             session, session.get_one(User, author.id), removal.id, "That is my own address."
         )
@@ -235,6 +236,8 @@ def test_a_member_hears_of_a_pending_removal_before_its_reversal(
         services.deliver(session, runtime.services, reversal)
     assert _told(runtime, author.id) == [removal.id, reversal.id]
     assert _pending(runtime) == 0
+    # The removal's statement, caught up, counts as delivered; the reversal's is no outbox's.
+    assert REGISTRY.get_sample_value("parvis_statements_delivered_total") == delivered + 1
     assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 0
     mail = [m for m in outbox_messages(runtime.settings) if "doxxer@example.org" in m]
     assert [f"Decision {removal.id}:" in m for m in mail] == [True, False]

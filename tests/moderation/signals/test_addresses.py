@@ -25,9 +25,33 @@ def test_european_forms_are_found_whatever_their_case(text: str, address: str) -
     assert _found(text) == [(address, "eu")]
 
 
-def test_us_addresses_are_confirmed_by_the_parser() -> None:
+def test_plain_us_addresses_are_found_without_asking_the_parser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def never(_candidate: str) -> None:
+        raise AssertionError("usaddress asked about a plain address")
+
+    monkeypatch.setattr(addresses.usaddress, "tag", never)
     assert _found("She lives at 1600 Pennsylvania Avenue now") == [
         ("1600 Pennsylvania Avenue", "us")
+    ]
+    assert _found("at 2 W Main St. Apt 4") == [("2 W Main St. Apt 4", "us")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sold 10787 Indicate Way Gonzalez Blvd stickers",  # two street kinds: a label repeated
+        "I had 75360 And Available Street cred",  # a conjunction: "Ambiguous"
+    ],
+)
+def test_unusual_us_candidates_are_kept_only_when_the_parser_confirms_them(text: str) -> None:
+    assert _found(text) == []
+
+
+def test_unusual_us_addresses_the_parser_confirms_are_found() -> None:
+    assert _found("He lives at 1600 Martin Luther King Jr Blvd") == [
+        ("1600 Martin Luther King Jr Blvd", "us")
     ]
 
 
