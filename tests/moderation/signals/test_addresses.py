@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import usaddress
 
 from parvis.moderation.signals import addresses
 
@@ -31,7 +32,7 @@ def test_plain_us_addresses_are_found_without_asking_the_parser(
     def never(_candidate: str) -> None:
         raise AssertionError("usaddress asked about a plain address")
 
-    monkeypatch.setattr(addresses.usaddress, "tag", never)
+    monkeypatch.setattr(usaddress, "tag", never)
     assert _found("She lives at 1600 Pennsylvania Avenue now") == [
         ("1600 Pennsylvania Avenue", "us")
     ]
