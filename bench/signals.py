@@ -3,20 +3,27 @@ cost of screening on post creation, and precision/recall on a labelled sample.
 
     .venv/bin/python bench/signals.py                # 100,000 posts
     .venv/bin/python bench/signals.py --posts 20000  # quicker
+    .venv/bin/python bench/signals.py --posts 20000 --runs 1 \
+        --database-url postgresql+psycopg://root@127.0.0.1:5432/test  # screening on PostgreSQL
 
-Writes bench/out/signals-<time>.json. Runs on one core, in-process, touching no network.
+Writes bench/out/signals-<time>.json. Runs on one core, in-process. Screening is measured on
+a new SQLite file, or, with `--database-url`, in a scratch database created on that PostgreSQL
+server for the run and dropped after it (the database the URL names is not touched).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
+import os
 import random
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -102,6 +109,11 @@ def main() -> None:
         help="posts created with inline screening for the added latency (default 10,000: "
         "about 190 of them get a decision, so the all-posts p99 rests on enough of them)",
     )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="screen on this PostgreSQL server (in a scratch database) instead of SQLite",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     fake = Faker(["en_US", "fr_FR", "de_DE", "it_IT", "es_ES"])
@@ -141,7 +153,7 @@ def main() -> None:
         }
         for kind, c in counts.items()
     }
-    added = screening_overhead(texts[: args.screened])
+    added = screening_overhead(texts[: args.screened], args.database_url)
     report: dict[str, Any] = {
         "posts": len(texts),
         "runs": args.runs,
@@ -154,6 +166,7 @@ def main() -> None:
         },
         "quality_on_20000_labelled": quality,
         "posts_screened": min(args.screened, len(texts)),
+        "screened_on": "postgresql" if args.database_url else "sqlite",
         "post_creation_added_ms": added,
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -177,8 +190,29 @@ AUTHORS = 200
 POSTS_PER_AUTHOR = 8  # a run posts each author's share within seconds: well under the flood rule
 
 
-def screening_overhead(texts: list[str]) -> dict[str, float]:
-    """Post creation through the service with and without inline screening (SQLite, in-process)."""
+@contextlib.contextmanager
+def scratch_postgresql(server_url: str) -> Iterator[str]:
+    """The URL of a new, empty database on the PostgreSQL server of `server_url`, dropped on
+    exit."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"parvis_bench_{os.getpid()}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def screening_overhead(texts: list[str], server_url: str = "") -> dict[str, float]:
+    """Post creation through the service with inline screening, in-process: on a new SQLite
+    file, or in a scratch database on the PostgreSQL server of `server_url`."""
     from parvis.accounts import services as accounts
     from parvis.accounts.models import User
     from parvis.config import Settings
@@ -190,9 +224,12 @@ def screening_overhead(texts: list[str]) -> dict[str, float]:
     from parvis.storage import migrate
 
     authors = max(AUTHORS, len(texts) // POSTS_PER_AUTHOR)
-    with tempfile.TemporaryDirectory() as folder:
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
+        database_url = stack.enter_context(scratch_postgresql(server_url)) if server_url else ""
         settings = Settings(
             data_dir=Path(folder),
+            database_url=database_url,
             sqlite_synchronous="NORMAL",
             secret_key="bench",
             argon2_memory_kib=64,

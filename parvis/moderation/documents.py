@@ -60,11 +60,16 @@ def record(session: Session, sha256: str, data: bytes) -> DocumentRecord:
     return row
 
 
-def attached(session: Session, settings: Settings, post: Post) -> list[FoundDocument]:
-    """The post's attached PDFs, read (once per content) from the media folder."""
+def attached(
+    session: Session, settings: Settings, post: Post, *, any_known: bool | None = None
+) -> list[FoundDocument]:
+    """The post's attached PDFs, read (once per content) from the media folder. `any_known`:
+    whether it attaches any document, when the caller has already asked the database."""
     found: list[FoundDocument] = []
     # Most posts attach no document: a Core existence check first, ORM rows only when needed.
-    if not _ANY_DOCUMENT.rows(session, {"post": post.id}):
+    if any_known is None:
+        any_known = bool(_ANY_DOCUMENT.rows(session, {"post": post.id}))
+    if not any_known:
         return found
     for attachment in session.scalars(_DOCUMENTS_OF_POST, {"post": post.id}):
         row = session.get(DocumentRecord, attachment.sha256)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from parvis.accounts.models import Role, User
 from parvis.errors import NotFound, PermissionDenied
@@ -25,6 +26,7 @@ from parvis.social.models import Post
 from parvis.social.posts import PostDraft
 from parvis.social.visibility import load_viewer
 from parvis.storage.base import utcnow
+from parvis.storage.hot import HotSQL
 from tests.conftest import MakeUser, outbox_messages
 from tests.moderation.conftest import post_screened as _post
 from tests.pdfs import dossier
@@ -124,6 +126,41 @@ def test_ordinary_posts_are_not_touched(runtime: Runtime, make_user: MakeUser) -
     _post(runtime, author, "Meet at 12 rue de la Paix on 2024-11-03, order 123-45-6789.")
     with runtime.db.session() as session:
         assert session.scalars(select(Decision)).all() == []
+
+
+def test_screening_an_ordinary_post_reads_the_database_once(
+    runtime: Runtime, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rulebook and list state, the author's recent posting and whether the post attaches a
+    # document come in one statement (on PostgreSQL, each statement is a round trip).
+    author = make_user("author")
+    _post(runtime, author, "The first post loads the rulebook and lists.")
+    statements: list[str] = []
+    execute = HotSQL._execute
+
+    def counted(self: HotSQL, source: Any, params: Any) -> Any:
+        statements.append(self.text)
+        return execute(self, source, params)
+
+    monkeypatch.setattr(HotSQL, "_execute", counted)
+    with runtime.db.session() as session:
+        me = session.get_one(User, author.id)
+        post = posts.create_post(session, runtime.settings, me, PostDraft(body="Hello, square!"))
+        session.flush()
+        orm: list[str] = []
+
+        def through_sqlalchemy(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+            orm.append(statement)
+
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", through_sqlalchemy)
+        try:
+            statements.clear()
+            assert screen_post(session, runtime.services, post) == []
+        finally:
+            event.remove(engine, "before_cursor_execute", through_sqlalchemy)
+    assert len(statements) == 1
+    assert orm == []
 
 
 def _post_with_pdf(runtime: Runtime, author: User, body: str, pdf: bytes, name: str) -> int:
