@@ -8,7 +8,7 @@ dates and the `puid` format. No library covers this schema, so it is written out
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
@@ -244,14 +244,16 @@ class _Checker:
         elif len(value) > max_length:
             self.fail(field, rule, f"is {len(value)} characters; at most {max_length} allowed")
 
-    def one_of(self, field: str, allowed: Iterable[str]) -> None:
+    # The accepted values come as sets, checked as they are: every statement a rule takes
+    # inline is validated, and copying them was a tenth of a validation.
+    def one_of(self, field: str, allowed: AbstractSet[str]) -> None:
         value = self.data.get(field)
         if value is None:
             return
-        if value not in _as_set(allowed):
+        if value not in allowed:
             self.fail(field, "enum", f"{value!r} is not an accepted value")
 
-    def many_of(self, field: str, allowed: Iterable[str], *, min_items: int = 0) -> list[str]:
+    def many_of(self, field: str, allowed: AbstractSet[str], *, min_items: int = 0) -> list[str]:
         value = self.data.get(field)
         if value is None:
             if min_items:
@@ -262,9 +264,8 @@ class _Checker:
             return []
         if len(value) < min_items:
             self.fail(field, "required", f"needs at least {min_items} value(s)")
-        allowed_set = _as_set(allowed)
         for item in value:
-            if item not in allowed_set:
+            if item not in allowed:
                 self.fail(field, "enum", f"{item!r} is not an accepted value")
         return list(value)
 
@@ -284,12 +285,6 @@ class _Checker:
             self.fail(field, "date_range", f"must be on or after {low.isoformat()}")
         if parsed > high:
             self.fail(field, "date_range", f"must be on or before {high.isoformat()}")
-
-
-def _as_set(allowed: Iterable[str]) -> AbstractSet[str]:
-    # The accepted values are frozensets already (one statement per post a rule removes is
-    # validated inline); copying one was most of what a check cost.
-    return allowed if isinstance(allowed, (set, frozenset)) else frozenset(allowed)
 
 
 def validate_statement(statement: Mapping[str, Any]) -> list[Problem]:

@@ -76,8 +76,8 @@ NAMED_FIRST_WORDS = frozenset(STREETS_NAMED_FIRST)
 # and all 2,682 in 86,000 texts of the benchmark's corpus and Faker addresses in six locales.
 # It said otherwise ("Ambiguous", "Intersection", a label repeated) only of the others: three
 # name words or more, a conjunction, a second street kind (42 Treatment Way Mrs Blvd), 54 of
-# 33,511. So only those are asked: asking cost 0.28 ms a candidate, a fifth of what screening a
-# doxxing post costs (`bench/signals.py`).
+# 33,511. So only those are asked: asking cost ~0.2 ms a candidate in the post's path, about a
+# seventh of what screening a doxxing post cost (`bench/signals.py`).
 _KINDS = frozenset(STREET_KINDS)
 _CONJUNCTIONS = frozenset({"and", "&", "at", "of"})
 
