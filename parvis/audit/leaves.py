@@ -12,7 +12,8 @@ from the published log. Builders read attributes only, so they accept ORM object
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -27,17 +28,20 @@ KINDS = (DECISION, APPEAL, RULEBOOK, LIST_CHANGE, ROLE)
 
 @dataclass(frozen=True)
 class LeafDraft:
-    """A leaf about to be appended: its kind, the row it records, its fields and salt."""
+    """A leaf about to be appended: its kind, the row it records, its fields and salt.
+    `written` holds fields whose values are JSON text already in canonical form (see
+    `canonical`)."""
 
     kind: str
     ref: str
     fields: dict[str, Any]
     salt: bytes | None = None
+    written: Mapping[str, str] = field(default_factory=dict)
 
     def data(self, index: int) -> str:
         """The leaf's published text once it has its index. The index is part of what is
         hashed, so a leaf moved to another position no longer matches where it sits."""
-        return canonical({**self.fields, "leaf_index": index})
+        return canonical({**self.fields, "leaf_index": index}, self.written)
 
 
 class DecisionRow(Protocol):
@@ -126,14 +130,19 @@ class ListEntryRow(Protocol):
     def created_at(self) -> datetime: ...
 
 
-def canonical(data: dict[str, Any]) -> str:
-    """The one serialisation that is hashed: sorted keys, no spaces, UTF-8 text."""
+def canonical(data: dict[str, Any], written: Mapping[str, str] | None = None) -> str:
+    """The one serialisation that is hashed: sorted keys, no spaces, UTF-8 text. `written`:
+    more keys, whose values are JSON text already in this form, put in as they are."""
     try:
         # orjson writes what the standard library writes with these options (checked for
         # every code point in tests/audit/test_leaves.py), ~20 times faster; every decision
         # is serialised here inline. Leaves hold no floats, where the two differ (1e-07).
+        if written:
+            data = {**data, **{key: orjson.Fragment(text) for key, text in written.items()}}
         return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
     except TypeError:  # what orjson refuses (integers past 64 bits): the standard library
+        if written:
+            data = {**data, **{key: json.loads(text) for key, text in written.items()}}
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -156,11 +165,20 @@ def decision_ref(decision_id: int) -> str:
 
 
 def decision_leaf(
-    decision: DecisionRow, salt: bytes, statement: dict[str, Any] | None = None
+    decision: DecisionRow, salt: bytes, *, canonical_statement: bool = False
 ) -> LeafDraft:
-    """A decision that took effect: its public fields and statement of reasons (`statement`,
-    when the caller has it at hand, is what `statement_json` holds, not yet parsed back)."""
-    if statement is None and decision.statement_json:
+    """A decision that took effect: its public fields and statement of reasons.
+
+    `canonical_statement`: the caller has just written `statement_json` itself, in the form
+    `canonical` writes (sorted keys, no spaces), so the leaf takes that text as it is instead
+    of parsing it and writing it out again (the decision path does this inline for every
+    automated removal). Rows written by anyone else are parsed: an older row's text need not
+    be in that form, and its leaf must read as it did when it was appended."""
+    written: dict[str, str] = {}
+    statement: Any = None
+    if decision.statement_json and canonical_statement:
+        written["statement"] = decision.statement_json
+    elif decision.statement_json:
         statement = json.loads(decision.statement_json)
     data = {
         "v": FORMAT_VERSION,
@@ -182,9 +200,10 @@ def decision_leaf(
         "ends_at": stamp(decision.ends_at),
         "created_at": stamp(decision.created_at),
         "supersedes_id": decision.supersedes_id,
-        "statement": statement,
     }
-    return LeafDraft(DECISION, decision_ref(decision.id), data, salt)
+    if not written:
+        data["statement"] = statement
+    return LeafDraft(DECISION, decision_ref(decision.id), data, salt, written)
 
 
 def appeal_leaf(appeal: AppealRow) -> LeafDraft:

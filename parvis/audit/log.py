@@ -288,11 +288,15 @@ def stored_heads(session: Session, after: int = -1, limit: int = 100) -> list[Si
 
 
 def record_decision(
-    session: Session, decision: leaves.DecisionRow, statement: dict[str, Any] | None = None
+    session: Session, decision: leaves.DecisionRow, *, canonical_statement: bool = False
 ) -> int:
-    """Log a decision that takes effect (called by `moderation.decisions`; `statement` is its
-    statement of reasons as a dict, when the caller has just built it)."""
-    return append(session, leaves.decision_leaf(decision, os.urandom(SALT_BYTES), statement))
+    """Log a decision that takes effect (called by `moderation.decisions`;
+    `canonical_statement`: its `statement_json` was just written by `leaves.canonical`'s rules,
+    see `leaves.decision_leaf`)."""
+    draft = leaves.decision_leaf(
+        decision, os.urandom(SALT_BYTES), canonical_statement=canonical_statement
+    )
+    return append(session, draft)
 
 
 def record_appeal(session: Session, appeal: leaves.AppealRow) -> int:

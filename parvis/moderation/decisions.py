@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-import orjson
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from parvis.accounts.models import User
+from parvis.audit import leaves
 from parvis.audit import log as audit_log
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
 from parvis.live import enforcement as live_enforcement
@@ -79,6 +79,9 @@ class DecisionRequest:
     # Tell the affected member once the transaction has committed, not inside it
     # (`moderation.statement_outbox`): screening, whose author's request waits for it.
     deliver_after_commit: bool = False
+    # The caller only reads the returned decision's columns (screening): it is written all the
+    # same, but not attached to the session (`storage.direct.insert_object`).
+    detached: bool = False
 
 
 def _check(session: Session, request: DecisionRequest) -> tuple[int | None, ContentInfo]:
@@ -93,7 +96,7 @@ def _check(session: Session, request: DecisionRequest) -> tuple[int | None, Cont
         raise InvalidInput("A decision not fully automated must name who decided.", "decided_by")
     if request.automated_decision == Automation.FULLY and request.decided_by_id is not None:
         raise InvalidInput("A fully automated decision has no human decider.", "decided_by")
-    bad = set(request.territorial_scope) - set(dsa.EEA_COUNTRIES)
+    bad = set(request.territorial_scope) - dsa.EEA_SET
     if bad:
         raise InvalidInput(f"Unknown territories: {', '.join(sorted(bad))}.", "territorial_scope")
     unknown_features = set(request.features) - ACCOUNT_FEATURES
@@ -105,7 +108,7 @@ def _check(session: Session, request: DecisionRequest) -> tuple[int | None, Cont
     if kind == SubjectType.POST:
         if not restoring and action not in POST_ACTIONS:
             raise InvalidInput(f"'{action}' cannot apply to a post.", field="action")
-        post = session.get(Post, int(request.subject_key))
+        post = _post(session, int(request.subject_key))
         if post is None:
             raise NotFound("No such post.")
         content = ContentInfo(post.created_at.date(), language=post.language)
@@ -128,6 +131,13 @@ def _check(session: Session, request: DecisionRequest) -> tuple[int | None, Cont
     return None, ContentInfo(utcnow().date(), ("CONTENT_TYPE_TEXT",))
 
 
+def _post(session: Session, post_id: int) -> Post | None:
+    """The post: the session's own object when it holds one (screening's new post), without
+    `session.get`'s machinery, which a decision on a new post went through twice."""
+    held = session.identity_map.get(identity_key(Post, post_id))
+    return held if held is not None else session.get(Post, post_id)
+
+
 def write_changed_decisions(session: Session) -> None:
     """Flush decisions changed in this session but not yet written (confirmed, superseded), so
     that a driver read of the decisions table (`storage.hot`) sees them as they now are. New
@@ -137,8 +147,9 @@ def write_changed_decisions(session: Session) -> None:
 
 
 def statement_text(statement: dict[str, Any]) -> str:
-    """A statement of reasons as `Decision.statement_json` stores it: JSON, sorted keys."""
-    return orjson.dumps(statement, option=orjson.OPT_SORT_KEYS).decode()
+    """A statement of reasons as `Decision.statement_json` stores it: the log's canonical JSON
+    (sorted keys, no spaces), so that its leaf can hold the very same text."""
+    return leaves.canonical(statement)
 
 
 _SET_STATEMENT = HotSQL("UPDATE decisions SET statement_json = :statement WHERE id = :id")
@@ -166,6 +177,7 @@ def decide(session: Session, request: DecisionRequest) -> Decision:
     decision = insert_object(
         session,
         Decision,
+        attach=not request.detached,
         subject_type=request.subject_type.value,
         subject_key=request.subject_key,
         affected_user_id=affected_user_id,
@@ -208,7 +220,7 @@ def decide(session: Session, request: DecisionRequest) -> Decision:
             _lift(session, superseded)
             superseded.state = DecisionState.SUPERSEDED.value
         _apply(session, decision, new_subject=request.new_subject)
-        audit_log.record_decision(session, decision, statement)
+        audit_log.record_decision(session, decision, canonical_statement=True)
     return decision
 
 
@@ -418,7 +430,7 @@ def _reinstate(session: Session, lifted: Decision, now: datetime) -> None:
 def _announce_post(session: Session, decision: Decision, *, removed: bool) -> None:
     """Tell live listeners (the streaming API) once the transaction commits: a removed post
     is deleted for them, any other change to a post's restriction updates it."""
-    post = session.get(Post, int(decision.subject_key))
+    post = _post(session, int(decision.subject_key))
     if post is not None:
         events.emit(session, EventKind.POST_DELETED if removed else EventKind.POST_UPDATED, post)
 

@@ -179,7 +179,7 @@ EU_COUNTRIES = tuple(
     "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()  # noqa: SIM905
 )
 EEA_COUNTRIES = tuple(sorted([*EU_COUNTRIES, "IS", "LI", "NO"]))
-_EEA_SET = frozenset(EEA_COUNTRIES)
+EEA_SET = frozenset(EEA_COUNTRIES)
 # ISO 639-1 codes, upper-cased, as the database's language list.
 LANGUAGES = frozenset(
     (
@@ -341,7 +341,7 @@ def validate_statement(statement: Mapping[str, Any]) -> list[Problem]:
     check.many_of("category_addition", CATEGORIES)
     check.many_of("category_specification", KEYWORDS)
     check.string("category_specification_other", 500)
-    check.many_of("territorial_scope", _EEA_SET)
+    check.many_of("territorial_scope", EEA_SET)
     check.one_of("content_language", LANGUAGES)
     if check.required("content_date"):
         check.date_field("content_date", date(2000, 1, 1), high)

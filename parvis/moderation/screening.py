@@ -313,6 +313,7 @@ def _apply(
             territorial_scope=list(rule.territorial_scope),
             new_subject=fresh and untouched,
             deliver_after_commit=True,
+            detached=True,
         ),
     )
 

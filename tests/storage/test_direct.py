@@ -157,3 +157,21 @@ def test_a_value_for_no_column_is_refused_before_anything_is_written(runtime: Ru
         with pytest.raises(TypeError, match="OutgoingMail has no column for: recipent"):
             insert_values(session, OutgoingMail, recipent="a@example.org", subject="s", body="b")
         assert session.scalars(select(OutgoingMail.id)).all() == []
+
+
+def test_an_object_left_unattached_is_written_but_kept_out_of_the_session(
+    runtime: Runtime,
+) -> None:
+    with runtime.db.session() as session:
+        mail = insert_object(
+            session, OutgoingMail, attach=False, recipient="b@example.org", subject="S", body="x"
+        )
+        assert mail.id is not None
+        assert mail.attempts == 0
+        assert object_session(mail) is None
+        assert inspect(mail).transient
+        stored = session.get_one(OutgoingMail, mail.id)  # read from the database
+        assert stored is not mail
+        assert stored.recipient == "b@example.org"
+    with runtime.db.session() as session:
+        assert session.get_one(OutgoingMail, mail.id).subject == "S"  # committed with the rest
