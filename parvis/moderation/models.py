@@ -72,9 +72,9 @@ STATEMENT_PENDING = text("statement_pending")
 
 
 class Decision(Base):
-    """One moderation decision. Rows are never edited except for their state (and the mark of
-    a statement still to deliver); a later decision (reversal, expiry, modification)
-    supersedes an earlier one."""
+    """One moderation decision. Rows are never edited except for their state (and the
+    delivery of their statement: still to deliver, failures, next try); a later decision
+    (reversal, expiry, modification) supersedes an earlier one."""
 
     __tablename__ = "decisions"
     __table_args__ = (
@@ -117,6 +117,10 @@ class Decision(Base):
     # Its statement of reasons is still to be delivered to the affected member (notification
     # and e-mail): the decision row is the delivery's outbox (`moderation.statement_outbox`).
     statement_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Its deliveries that failed so far, and when the next may be tried (the outbox's backoff,
+    # kept here so that every worker and a restarted server keep to it).
+    statement_failures: Mapped[int] = mapped_column(Integer, default=0)
+    statement_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def puid(self) -> str:

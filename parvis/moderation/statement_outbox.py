@@ -19,18 +19,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 import weakref
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy import ColumnElement, Engine, event, func, select, update
+from sqlalchemy import ColumnElement, Engine, bindparam, event, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from parvis.accounts.models import User
 from parvis.accounts.services import Services
 from parvis.moderation.models import STATEMENT_PENDING, Decision
+from parvis.storage.base import UTCDateTime, utcnow
 from parvis.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -60,18 +61,33 @@ _wakers: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = weakref.W
 
 # A statement whose delivery failed (a bug, a broken template) waits before it is tried again,
 # 1 s after its first failure, doubling up to 10 minutes: retried every round, it logged a
-# traceback twice a second, forever, and made every round deliver its batch twice. Kept in the
-# process (per database: decision id -> when to try again, failures so far); a restart
-# tries at once.
+# traceback twice a second, forever, and made every round deliver its batch twice. The wait is
+# kept on the decision row (`statement_failures`, `statement_retry_at`), so that every worker
+# keeps to it and a restarted server does not try at once.
 FIRST_RETRY_S = 1.0
 LAST_RETRY_S = 600.0
-_clock = time.monotonic
-_held: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, int]]] = weakref.WeakKeyDictionary()
+_clock = utcnow
 
 
 # Through the partial index of pending decisions, however many decisions there are.
-PENDING = select(Decision.id).where(STATEMENT_PENDING).order_by(Decision.id).limit(BATCH)
+PENDING = (
+    select(Decision.id)
+    .where(
+        STATEMENT_PENDING,
+        or_(
+            Decision.statement_retry_at.is_(None),
+            Decision.statement_retry_at <= bindparam("now", type_=UTCDateTime()),
+        ),
+    )
+    .order_by(Decision.id)
+    .limit(BATCH)
+)
 LEFT = select(func.count()).select_from(Decision).where(STATEMENT_PENDING)
+
+
+def retry_pause(failures: int) -> timedelta:
+    """How long a statement waits after its `failures`-th failed delivery."""
+    return timedelta(seconds=min(LAST_RETRY_S, FIRST_RETRY_S * 2 ** (failures - 1)))
 
 
 def mark_queued(session: Session) -> None:
@@ -136,10 +152,18 @@ def _deliver_guarded(session: Session, services: Services, decision: Decision) -
     except Exception:
         log.exception("delivering the statement of decision %s failed", decision.id)
         FAILED.inc()
+        failures = (decision.statement_failures or 0) + 1
+        retry_at = _clock() + retry_pause(failures)
         session.execute(
-            update(Decision).where(Decision.id == decision.id).values(statement_pending=True),
+            update(Decision)
+            .where(Decision.id == decision.id)
+            .values(
+                statement_pending=True, statement_failures=failures, statement_retry_at=retry_at
+            ),
             execution_options={"synchronize_session": False},
         )
+        set_committed_value(decision, "statement_failures", failures)
+        set_committed_value(decision, "statement_retry_at", retry_at)
         return False
     return True
 
@@ -167,40 +191,25 @@ def deliver_pending(db: Database, services: Services) -> int:
     """Deliver the statements still pending (a batch at most), oldest first, in one
     transaction, but not one waiting after its delivery failed; returns how many this call
     delivered."""
-    held = _held.setdefault(db.engine, {})
-    now = _clock()
-    waiting = {decision_id for decision_id, (retry_at, _) in held.items() if retry_at > now}
     with db.session(read_only=True) as session:  # most rounds find nothing: no write lock
-        found = session.scalars(PENDING.limit(BATCH + len(waiting))).all()
-    for decision_id in set(held) - waiting - set(found):  # delivered since, here or elsewhere
-        del held[decision_id]
-    pending = [decision_id for decision_id in found if decision_id not in waiting][:BATCH]
-    if not pending:
-        WAITING.set(len(found))
-        return 0
+        pending = list(session.scalars(PENDING, {"now": _clock()}).all())
+        if not pending:  # none, or only some waiting to be tried again
+            WAITING.set(session.scalar(LEFT) or 0)
+            return 0
     try:
-        delivered, failed = _deliver(db, services, pending, one_by_one=False)
+        delivered = _deliver(db, services, pending, one_by_one=False)
     except Exception:
         # Something in the batch failed and all of it rolled back: again, each statement on
         # its own, so that only the failing one waits.
-        delivered, failed = _deliver(db, services, pending, one_by_one=True)
-    for decision_id in pending:
-        if decision_id in failed:
-            failures = held.get(decision_id, (0.0, 0))[1] + 1
-            pause = min(LAST_RETRY_S, FIRST_RETRY_S * 2 ** (failures - 1))
-            held[decision_id] = (now + pause, failures)
-        else:
-            held.pop(decision_id, None)
+        delivered = _deliver(db, services, pending, one_by_one=True)
     with db.session(read_only=True) as session:
         WAITING.set(session.scalar(LEFT) or 0)
     return delivered
 
 
-def _deliver(
-    db: Database, services: Services, pending: Sequence[int], *, one_by_one: bool
-) -> tuple[int, set[int]]:
+def _deliver(db: Database, services: Services, pending: Sequence[int], *, one_by_one: bool) -> int:
     """Deliver what of `pending` no other worker has claimed; returns how many were delivered
-    and which failed (marked pending again)."""
+    (those that failed are marked pending again, with their next try)."""
     # Imported here: `services` (the decision path) imports this module to queue deliveries.
     from parvis.moderation.services import deliver
     from parvis.moderation.strikes import escalate
@@ -209,7 +218,7 @@ def _deliver(
     with db.session() as session:
         claimed = _claim(session, Decision.id.in_(pending))
         if not claimed:
-            return 0, set()
+            return 0
         batch = session.scalars(
             select(Decision).where(Decision.id.in_(claimed)).order_by(Decision.id)
         ).all()
@@ -227,7 +236,7 @@ def _deliver(
                 failed.append(decision.id)
         del members
     DELIVERED.inc(len(claimed) - len(failed))
-    return len(claimed) - len(failed), set(failed)
+    return len(claimed) - len(failed)
 
 
 def deliver_all(db: Database, services: Services) -> int:

@@ -5,6 +5,8 @@ wakes the delivery loop."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select, text
@@ -18,6 +20,7 @@ from parvis.runtime import Runtime
 from parvis.social import posts
 from parvis.social.models import Notification, NotificationKind
 from parvis.social.posts import PostDraft
+from parvis.storage.base import utcnow
 from parvis.storage.database import Database
 from tests.conftest import MakeUser, outbox_messages
 from tests.moderation.conftest import RemoveOnNotice, post_screened
@@ -169,7 +172,7 @@ def test_one_statement_that_fails_does_not_hold_back_the_others(
         deliver(session, given, decision, catch_up=catch_up)
 
     monkeypatch.setattr(services, "deliver", fails_for_first)
-    now = [0.0]
+    now = [utcnow()]
     monkeypatch.setattr(statement_outbox, "_clock", lambda: now[0])
     failures = REGISTRY.get_sample_value("parvis_statement_delivery_failures_total") or 0
     assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 1
@@ -184,18 +187,55 @@ def test_one_statement_that_fails_does_not_hold_back_the_others(
     # doubles with each failure.
     assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 0
     assert REGISTRY.get_sample_value("parvis_statement_delivery_failures_total") == failures + 1
-    now[0] += statement_outbox.FIRST_RETRY_S
+    now[0] += timedelta(seconds=statement_outbox.FIRST_RETRY_S)
     assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 0  # tried: failed
     assert REGISTRY.get_sample_value("parvis_statement_delivery_failures_total") == failures + 2
-    now[0] += statement_outbox.FIRST_RETRY_S
+    now[0] += timedelta(seconds=statement_outbox.FIRST_RETRY_S)
     assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 0  # 2 s this time
     assert REGISTRY.get_sample_value("parvis_statement_delivery_failures_total") == failures + 2
 
     monkeypatch.setattr(services, "deliver", deliver)  # fixed
-    now[0] += statement_outbox.FIRST_RETRY_S
+    now[0] += timedelta(seconds=statement_outbox.FIRST_RETRY_S)
     assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 1
     assert len(_told(runtime, first.id)) == 1
     assert REGISTRY.get_sample_value("parvis_statements_pending") == 0
+
+
+def test_the_wait_after_a_failure_holds_for_every_worker_and_after_a_restart(
+    runtime: Runtime, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    author = make_user("doxxer")
+    decision_id = _post(runtime, author)
+    deliver = services.deliver
+
+    def broken(
+        session: Session, given: Services, decision: Decision, *, catch_up: bool = True
+    ) -> None:
+        raise RuntimeError("the template broke")
+
+    monkeypatch.setattr(services, "deliver", broken)
+    now = [utcnow()]
+    monkeypatch.setattr(statement_outbox, "_clock", lambda: now[0])
+    assert statement_outbox.deliver_pending(runtime.db, runtime.services) == 0
+    monkeypatch.setattr(services, "deliver", deliver)  # fixed, but the wait still holds
+    with runtime.db.session(read_only=True) as session:
+        decision = session.get_one(Decision, decision_id)
+        assert decision.statement_failures == 1
+        assert decision.statement_retry_at == now[0] + statement_outbox.retry_pause(1)
+    # Another worker, or this server restarted, keeps to the same wait.
+    other = Database(runtime.settings)
+    try:
+        assert statement_outbox.deliver_pending(other, runtime.services) == 0
+        now[0] += statement_outbox.retry_pause(1)
+        assert statement_outbox.deliver_pending(other, runtime.services) == 1
+    finally:
+        other.dispose()
+    assert _told(runtime, author.id) == [decision_id]
+
+
+def test_the_wait_doubles_with_each_failure_up_to_ten_minutes() -> None:
+    pauses = [statement_outbox.retry_pause(n).total_seconds() for n in (1, 2, 3, 11, 40)]
+    assert pauses == [1.0, 2.0, 4.0, 600.0, 600.0]
 
 
 def test_the_delivery_loop_finds_pending_statements_through_its_partial_index(
@@ -203,7 +243,7 @@ def test_the_delivery_loop_finds_pending_statements_through_its_partial_index(
 ) -> None:
     if not runtime.settings.is_sqlite:
         pytest.skip("SQLite's query plan")
-    query = statement_outbox.PENDING.compile(
+    query = statement_outbox.PENDING.params(now=utcnow()).compile(
         runtime.db.engine, compile_kwargs={"literal_binds": True}
     )
     with runtime.db.session(read_only=True) as session:
