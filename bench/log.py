@@ -89,7 +89,11 @@ def request(number: int) -> DecisionRequest:
 def log_disabled() -> Iterator[None]:
     """Take the log hook out of the decision path (the baseline)."""
     original = log.record_decision
-    log.record_decision = lambda session, decision, statement=None: 0
+
+    def unlogged(session: Any, decision: Any, *, canonical_statement: bool = False) -> int:
+        return 0
+
+    log.record_decision = unlogged
     try:
         yield
     finally:
