@@ -96,3 +96,32 @@ def test_serve_runs_uvicorn_with_the_shields_limits_and_a_deep_backlog(
     assert seen["backlog"] == 8192
     assert seen["http"] == "parvis.shield.protocol:GuardedHttpToolsProtocol"
     assert seen["proxy_headers"] is False
+
+
+def test_serve_with_several_workers_shares_the_live_write_budget_between_them(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
+    # Noted first, so that what `serve` puts in the environment is taken out after the test.
+    monkeypatch.setenv("PARVIS_LIVE_MAX_WRITES_PER_SECOND", "1")
+    monkeypatch.delenv("PARVIS_LIVE_MAX_WRITES_PER_SECOND")
+    result = runner.invoke(app, ["serve", "--workers", "4"])
+    assert result.exit_code == 0, result.output
+    assert seen["workers"] == 4
+    assert "100,000 socket writes/s shared by 4 workers (25,000 each)" in result.output
+    # Each worker reads its settings from this environment.
+    assert Settings().live_max_writes_per_second == 25_000.0
+
+
+def test_a_live_write_budget_the_operator_set_is_left_as_it_is(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parvis.cli import live_budget_per_worker
+
+    assert live_budget_per_worker(Settings(), 1) is None
+    assert live_budget_per_worker(Settings(), 2) == 50_000.0
+    monkeypatch.setenv("PARVIS_LIVE_MAX_WRITES_PER_SECOND", "80000")
+    assert live_budget_per_worker(Settings(), 2) is None
