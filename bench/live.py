@@ -8,8 +8,9 @@ send time) from its own process. Listeners join evenly over `--join-seconds` and
 `--listen-seconds` more. Servers are `parvis serve` on 127.0.0.1, as deployed; in the second
 configuration two of them share the room through Redis, listeners alternating between them,
 and (`2/shared`) splitting one process's write budget so that together they write to
-listeners as often as one process would (what `parvis serve --workers 2` sets by itself). Their CPU and memory come from /proc, their counters
-and histograms (frames relayed and dropped, server-side delays, flush lateness) from /metrics.
+listeners as often as one process would (what `parvis serve --workers 2` sets by itself).
+Their CPU and memory come from /proc, their counters and histograms (frames relayed and
+dropped, server-side delays, flush lateness) from /metrics.
 
 The load generator runs on the same two cores as the servers, so it is built to cost as little
 as possible, as if the listeners were on other machines:
