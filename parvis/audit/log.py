@@ -78,16 +78,19 @@ def append_many(session: Session, drafts: Sequence[LeafDraft]) -> list[int]:
     writer = Writer(connection)
     try:
         built = None
+        reserved = None
         known = _last_state.get(connection.engine)
         if known is not None:
             first = known[0]
             frontier = Frontier.from_bytes(*known)
             built = _rows(drafts, first, frontier)
             after = (frontier.size, frontier.to_bytes())
-            if not writer.advance(known, after):
+            advanced, reserved = writer.advance(known, after, len(drafts))
+            if not advanced:  # moved on since: reserved instead (if it exists), built again
                 built = None
         if built is None:
-            reserved = writer.reserve(len(drafts))
+            if reserved is None:
+                reserved = writer.reserve(len(drafts))
             if reserved is None:
                 _create_state(session)
                 reserved = writer.reserve(len(drafts))

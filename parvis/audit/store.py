@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, case, insert, select, update
 
 from parvis.audit.models import LogLeaf, LogNode, LogState
 
@@ -25,8 +25,16 @@ _STATEMENTS = {
     "leaf": "INSERT INTO log_leaves ({columns}) VALUES ({values})",
     "node": "INSERT INTO log_nodes (id, hash) VALUES ({id}, {hash})",
     "frontier": "UPDATE log_state SET frontier = {frontier} WHERE id = 1",
-    "advance": "UPDATE log_state SET size = {size}, frontier = {frontier}"
-    " WHERE id = 1 AND size = {old_size} AND frontier = {old_frontier}",
+    # The state as this process last left it moves on to `size` and `frontier`; any other
+    # state (another process appended, or the transaction that left it rolled back) gets
+    # `count` more leaves reserved instead, as "reserve" would. Every SET expression reads the
+    # row as it was; RETURNING gives it as it is now.
+    "advance": "UPDATE log_state SET"
+    " size = CASE WHEN size = {old_size} AND frontier = {old_frontier}"
+    " THEN {size} ELSE size + {count} END,"
+    " frontier = CASE WHEN size = {old_size} AND frontier = {old_frontier}"
+    " THEN {frontier} ELSE frontier END"
+    " WHERE id = 1 RETURNING size, frontier",
 }
 _PLACEHOLDER = {"sqlite": ":{}", "postgresql": "%({})s"}
 # Proof reads: the IN lists hold integers computed by the log itself, written into the SQL.
@@ -48,12 +56,16 @@ def _sql(dialect: str) -> dict[str, str]:
             frontier=mark("frontier"),
             old_size=mark("old_size"),
             old_frontier=mark("old_frontier"),
+            count=mark("count"),
         ),
     }
 
 
 _DRIVER_SQL = {dialect: _sql(dialect) for dialect in _PLACEHOLDER}
 _STATE = cast(Table, LogState.__table__)
+_LEFT_AS_KNOWN = and_(
+    _STATE.c.size == bindparam("old_size"), _STATE.c.frontier == bindparam("old_frontier")
+)
 _CORE = {
     "reserve": update(_STATE)
     .where(_STATE.c.id == STATE_ID)
@@ -65,12 +77,12 @@ _CORE = {
     .where(_STATE.c.id == STATE_ID)
     .values(frontier=bindparam("frontier")),
     "advance": update(_STATE)
-    .where(
-        _STATE.c.id == STATE_ID,
-        _STATE.c.size == bindparam("old_size"),
-        _STATE.c.frontier == bindparam("old_frontier"),
+    .where(_STATE.c.id == STATE_ID)
+    .values(
+        size=case((_LEFT_AS_KNOWN, bindparam("size")), else_=_STATE.c.size + bindparam("count")),
+        frontier=case((_LEFT_AS_KNOWN, bindparam("frontier")), else_=_STATE.c.frontier),
     )
-    .values(size=bindparam("size"), frontier=bindparam("frontier")),
+    .returning(_STATE.c.size, _STATE.c.frontier),
 }
 
 
@@ -101,21 +113,33 @@ class Writer:
         rows = self.cursor.fetchall()
         return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
 
-    def advance(self, before: tuple[int, bytes], after: tuple[int, bytes]) -> bool:
+    def advance(
+        self, before: tuple[int, bytes], after: tuple[int, bytes], count: int
+    ) -> tuple[bool, tuple[int, bytes] | None]:
         """Move the state from `before` to `after` (size and frontier) if it is still `before`,
-        taking the lock as `reserve` does; whether it was. One statement where `reserve` and
-        `save_frontier` take two, for an appender that knows the state it last left."""
+        taking the lock as `reserve` does: (True, None) when it was. When it was not, reserve
+        `count` leaves instead, in the same statement, and return (False, what `reserve`
+        returns): an appender that finds the state moved on (several workers taking turns)
+        needs two statements, not three. (False, None): there is no state row."""
         params = {
             "old_size": before[0],
             "old_frontier": before[1],
             "size": after[0],
             "frontier": after[1],
+            "count": count,
         }
         if self.sql is None:
-            result = self.connection.execute(_CORE["advance"], params)
-            return bool(result.rowcount == 1)
-        self.cursor.execute(self.sql["advance"], params)
-        return bool(self.cursor.rowcount == 1)
+            row = self.connection.execute(_CORE["advance"], params).first()
+            now = None if row is None else (int(row[0]), bytes(row[1]))
+        else:
+            self.cursor.execute(self.sql["advance"], params)
+            rows = self.cursor.fetchall()
+            now = (int(rows[0][0]), bytes(rows[0][1])) if rows else None
+        # The state is exactly `after` only if this statement moved it there: another state
+        # equal to it would be the same tree (SHA-256), whose leaves' indexes are taken.
+        if now == after:
+            return True, None
+        return False, now
 
     def insert_leaves(self, rows: Sequence[dict[str, Any]], created_at: datetime) -> None:
         """Insert leaf rows (all with the same creation time)."""

@@ -226,10 +226,11 @@ def _role_leaf(account_id: int) -> LeafDraft:
 
 
 def _state_moves(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record how each append moves the log's state: "advance" (the one guarded statement),
-    "reserve" (the lock and read, then the frontier written)."""
+    """Record the statements each append moves the log's state with: "advance" (one, when
+    the state is where this process left it; otherwise it reserves in the same statement and
+    "save_frontier" follows), "reserve" (the lock and read, then "save_frontier")."""
     seen: list[str] = []
-    for name in ("advance", "reserve"):
+    for name in ("advance", "reserve", "save_frontier"):
         original = getattr(Writer, name)
 
         def spy(self: Writer, *args: Any, _name: str = name, _original: Any = original) -> Any:
@@ -276,7 +277,7 @@ def test_appends_by_another_process_or_a_rollback_in_between_keep_the_log_whole(
         seen = _state_moves(monkeypatch)
         with runtime.db.session() as session:  # what it last left is gone: it reserves
             assert log.append(session, _role_leaf(4)) == 3
-        assert seen == ["advance", "reserve"]
+        assert seen == ["advance", "save_frontier"]  # two statements on the state, not three
     finally:
         other.db.dispose()
     assert [json.loads(leaf.data)["account_id"] for leaf in _leaves(runtime)] == [1, 2, 3, 4]
