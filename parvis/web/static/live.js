@@ -240,17 +240,30 @@
     ["listen", "speak", "stop-speaking", "hand"].forEach(function (id) { if ($(id)) { $(id).hidden = true; } });
   }
 
+  // In a join storm the server takes connections only as fast as it can serve them, and the
+  // rest wait for it before the waiting line can tell them their place: say so, not nothing.
+  var SLOW_CONNECT_MS = 3000;
+
   function connect() {
     if (ws) { return Promise.resolve(); }
     return new Promise(function (resolve) {
       var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      var opened = false;
+      say("Connecting…");
+      var slow = setTimeout(function () {
+        if (!opened) { say("Many people are joining: waiting for the room to take your connection…"); }
+      }, SLOW_CONNECT_MS);
       ws = new WebSocket(scheme + location.host + "/live/rooms/" + roomId + "/ws");
       ws.binaryType = "arraybuffer";
-      ws.onopen = function () { say("Connecting…"); resolve(); };
+      ws.onopen = function () { opened = true; clearTimeout(slow); say("Connecting…"); resolve(); };
       ws.onmessage = function (m) {
         if (typeof m.data === "string") { onEvent(JSON.parse(m.data)); } else { onRecords(m.data); }
       };
-      ws.onclose = function () { ws = null; stopSpeaking(); $("listen").hidden = false; $("listen").textContent = "Listen again"; };
+      ws.onclose = function () {
+        clearTimeout(slow);
+        if (!opened) { say("Could not reach the room. Press Listen to try again."); }
+        ws = null; stopSpeaking(); $("listen").hidden = false; $("listen").textContent = "Listen again";
+      };
       $("listen").hidden = true;
     });
   }
