@@ -49,10 +49,15 @@ DUTCH_SUFFIXES = (
     r"straat|laan|weg|plein|gracht|kade|singel|dijk|hof|dreef|steeg|baan|boulevard|pad|lei"
 )
 _CAPITALISED = r"[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’.-]*"
+# Not a count of something, in English: "Via Twitter 3 people wrote", "Plaza Hotel 5 times".
+_COUNTED = (
+    r"people|persons|times|days|weeks|months|years|hours|minutes|friends|followers|likes|"
+    r"posts|comments"
+)
 NUMBER_LAST = re.compile(
     rf"\b(?:{'|'.join(map(re.escape, STREETS_NAMED_FIRST))})\s+"
     rf"(?:(?:de|del|della|delle|dei|degli|di|da|do|dos|das|la|las|los|el|y|e|i)\s+|"
-    rf"{_CAPITALISED}\s+){{0,4}}{_CAPITALISED},?\s+\d{{1,4}}[a-zA-Z]?\b"
+    rf"{_CAPITALISED}\s+){{0,4}}{_CAPITALISED},?\s+\d{{1,4}}[a-zA-Z]?\b(?!\s+(?:{_COUNTED})\b)"
     # Not a time or a price: "am Bahnhof 3 Uhr" is a German station, not a Dutch court.
     rf"|\b{_CAPITALISED}(?:{DUTCH_SUFFIXES})\s+\d{{1,4}}[a-z]?\b(?!\s*(?:Uhr|uur|Euro|EUR|€|%))"
 )

@@ -103,3 +103,28 @@ def test_look_alikes_of_streets_named_first_or_dutch_are_not_addresses(text: str
 )
 def test_us_numbered_streets_and_trailing_directionals_are_found(text: str, address: str) -> None:
     assert _found(text) == [(address, "us")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Via Twitter 3 people wrote to me",
+        "Plaza Hotel 5 times a week",
+        "Via Facebook 2 days ago",
+    ],
+)
+def test_a_count_after_a_capitalised_via_or_plaza_is_not_an_address(text: str) -> None:
+    assert addresses.detect(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("abita in Via Roma 12 e poi", "Via Roma 12"),
+        ("I live at Via Roma 12 of course", "Via Roma 12"),
+        ("Calle de Alcalá 42, Madrid", "Calle de Alcalá 42"),
+    ],
+)
+def test_a_street_named_first_is_still_found_before_other_words(text: str, address: str) -> None:
+    found = [text[s.start : s.end] for s in addresses.detect(text)]
+    assert found == [address]
