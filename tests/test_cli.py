@@ -81,13 +81,20 @@ def test_db_upgrade_reports_success(data_dir: Path) -> None:
     assert (data_dir / "parvis.db").exists()
 
 
-def test_serve_runs_uvicorn_with_the_shields_limits_and_a_deep_backlog(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def uvicorn_run(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """What `parvis serve` passes to `uvicorn.run` (which is not run)."""
     import uvicorn
 
     seen: dict[str, object] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
+    return seen
+
+
+def test_serve_runs_uvicorn_with_the_shields_limits_and_a_deep_backlog(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: dict[str, object]
+) -> None:
+    seen = uvicorn_run
     monkeypatch.setenv("PARVIS_SERVE_BACKLOG", "8192")
     result = runner.invoke(app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
@@ -99,12 +106,9 @@ def test_serve_runs_uvicorn_with_the_shields_limits_and_a_deep_backlog(
 
 
 def test_serve_with_several_workers_shares_the_live_write_budget_between_them(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: dict[str, object]
 ) -> None:
-    import uvicorn
-
-    seen: dict[str, object] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
+    seen = uvicorn_run
     # Noted first, so that what `serve` puts in the environment is taken out after the test.
     monkeypatch.setenv("PARVIS_LIVE_MAX_WRITES_PER_SECOND", "1")
     monkeypatch.delenv("PARVIS_LIVE_MAX_WRITES_PER_SECOND")

@@ -174,12 +174,8 @@ def decision_leaf(
     of parsing it and writing it out again (the decision path does this inline for every
     automated removal). Rows written by anyone else are parsed: an older row's text need not
     be in that form, and its leaf must read as it did when it was appended."""
-    written: dict[str, str] = {}
-    statement: Any = None
-    if decision.statement_json and canonical_statement:
-        written["statement"] = decision.statement_json
-    elif decision.statement_json:
-        statement = json.loads(decision.statement_json)
+    text = decision.statement_json
+    written = {"statement": text} if text and canonical_statement else {}
     data = {
         "v": FORMAT_VERSION,
         "kind": DECISION,
@@ -202,7 +198,7 @@ def decision_leaf(
         "supersedes_id": decision.supersedes_id,
     }
     if not written:
-        data["statement"] = statement
+        data["statement"] = json.loads(text) if text else None
     return LeafDraft(DECISION, decision_ref(decision.id), data, salt, written)
 
 

@@ -108,7 +108,7 @@ def _check(session: Session, request: DecisionRequest) -> tuple[int | None, Cont
     if kind == SubjectType.POST:
         if not restoring and action not in POST_ACTIONS:
             raise InvalidInput(f"'{action}' cannot apply to a post.", field="action")
-        post = _post(session, int(request.subject_key))
+        post = session.get(Post, int(request.subject_key))
         if post is None:
             raise NotFound("No such post.")
         content = ContentInfo(post.created_at.date(), language=post.language)
@@ -129,13 +129,6 @@ def _check(session: Session, request: DecisionRequest) -> tuple[int | None, Cont
     if not restoring and action not in LINK_ACTIONS:
         raise InvalidInput(f"'{action}' cannot apply to a link.", field="action")
     return None, ContentInfo(utcnow().date(), ("CONTENT_TYPE_TEXT",))
-
-
-def _post(session: Session, post_id: int) -> Post | None:
-    """The post: the session's own object when it holds one (screening's new post), without
-    `session.get`'s machinery, which a decision on a new post went through twice."""
-    held = session.identity_map.get(identity_key(Post, post_id))
-    return held if held is not None else session.get(Post, post_id)
 
 
 def write_changed_decisions(session: Session) -> None:
@@ -430,7 +423,7 @@ def _reinstate(session: Session, lifted: Decision, now: datetime) -> None:
 def _announce_post(session: Session, decision: Decision, *, removed: bool) -> None:
     """Tell live listeners (the streaming API) once the transaction commits: a removed post
     is deleted for them, any other change to a post's restriction updates it."""
-    post = _post(session, int(decision.subject_key))
+    post = session.get(Post, int(decision.subject_key))
     if post is not None:
         events.emit(session, EventKind.POST_DELETED if removed else EventKind.POST_UPDATED, post)
 

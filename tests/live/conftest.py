@@ -47,4 +47,5 @@ def earlier_garbage_collected() -> None:
         gc.collect()
 
 
-from tests.web.conftest import live_server  # noqa: E402, F401 - uvicorn on 127.0.0.1 for the browser
+# Chromium (skipped without it) and uvicorn on 127.0.0.1, for the browser tests.
+from tests.web.conftest import browser, live_server  # noqa: E402, F401

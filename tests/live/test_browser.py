@@ -131,36 +131,22 @@ window.WebSocket = function () {
 
 
 def test_a_listener_is_told_while_the_room_has_not_taken_the_connection_and_if_it_fails(
-    live_server: str, runtime: Runtime, make_user: MakeUser
+    live_server: str, runtime: Runtime, make_user: MakeUser, browser: Any
 ) -> None:
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     host = make_user("crowded")
     with runtime.db.session() as session:
         me = session.get_one(User, host.id)
         room_id = rooms.schedule_room(session, me, title="A crowded room", description="").id
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.add_init_script(UNTAKEN_SOCKET)
-            page.goto(f"{live_server}/live/rooms/{room_id}")
-            page.click("#listen")
-            assert page.inner_text("#status") == "Connecting…"
-            _wait(
-                page,
-                "document.querySelector('#status').textContent.includes('waiting for the room')",
-            )
-            page.screenshot(path=str(ARTIFACTS / "live-room-connecting.png"), full_page=True)
-            page.evaluate("window.untakenSocket.onclose({})")  # given up on, never opened
-            assert "Could not reach the room" in page.inner_text("#status")
-            assert page.is_visible("#listen")  # and it can be tried again
-            assert errors == []
-        finally:
-            browser.close()
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.add_init_script(UNTAKEN_SOCKET)
+    page.goto(f"{live_server}/live/rooms/{room_id}")
+    page.click("#listen")
+    assert page.inner_text("#status") == "Connecting…"
+    _wait(page, "document.querySelector('#status').textContent.includes('waiting for the room')")
+    page.screenshot(path=str(ARTIFACTS / "live-room-connecting.png"), full_page=True)
+    page.evaluate("window.untakenSocket.onclose({})")  # given up on, never opened
+    assert "Could not reach the room" in page.inner_text("#status")
+    assert page.is_visible("#listen")  # and it can be tried again
+    assert errors == []
