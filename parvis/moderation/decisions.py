@@ -14,12 +14,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from parvis.accounts.models import User
 from parvis.audit import leaves
@@ -27,7 +26,7 @@ from parvis.audit import log as audit_log
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
 from parvis.live import enforcement as live_enforcement
 from parvis.moderation import dsa, personal_data
-from parvis.moderation.enforcement import normalise_url
+from parvis.moderation.enforcement import effect_row, normalise_url
 from parvis.moderation.models import (
     AccountRestriction,
     Action,
@@ -286,9 +285,7 @@ def _apply(session: Session, decision: Decision, *, new_subject: bool = False) -
         live_enforcement.apply(session, decision)
     elif action in POST_ACTIONS:
         current_post = (
-            None
-            if new_subject
-            else _effect_row(session, PostRestriction, int(decision.subject_key))
+            None if new_subject else effect_row(session, PostRestriction, int(decision.subject_key))
         )
         if _stronger_in_force(session, current_post, decision):
             return
@@ -303,7 +300,7 @@ def _apply(session: Session, decision: Decision, *, new_subject: bool = False) -
         )
         _announce_post(session, decision, removed=action == Action.REMOVE)
     elif action in ACCOUNT_ACTIONS:
-        current = _effect_row(session, AccountRestriction, int(decision.subject_key))
+        current = effect_row(session, AccountRestriction, int(decision.subject_key))
         if _stronger_in_force(session, current, decision):
             return
         if action == Action.RESTRICT_ACCOUNT:
@@ -323,24 +320,6 @@ def _apply(session: Session, decision: Decision, *, new_subject: bool = False) -
         session.merge(
             BlockedLink(key=_link_key(decision), decision_id=decision.id, ends_at=decision.ends_at)
         )
-
-
-_Row = TypeVar("_Row", PostRestriction, AccountRestriction)
-_EFFECT_EXISTS = {
-    PostRestriction: HotSQL("SELECT 1 FROM post_restrictions WHERE post_id = :key"),
-    AccountRestriction: HotSQL("SELECT 1 FROM account_restrictions WHERE user_id = :key"),
-}
-
-
-def _effect_row(session: Session, model: type[_Row], key: int) -> _Row | None:
-    """The subject's effect row, if it has one: `session.get` without its ORM query when the
-    subject has none (the usual case: a new post's first decision). Effect rows are written at
-    once (`_put`), so the database knows every one the session does not hold."""
-    if session.identity_map.get(identity_key(model, key)) is None and not _EFFECT_EXISTS[
-        model
-    ].rows(session, {"key": key}):
-        return None
-    return session.get(model, key)
 
 
 def _put(

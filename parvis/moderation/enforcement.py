@@ -8,10 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from html import escape
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from parvis.errors import NotFound, PermissionDenied
 from parvis.moderation.models import (
@@ -121,9 +123,28 @@ def undiscoverable_post_ids() -> Select[int]:
     )
 
 
+_Effect = TypeVar("_Effect", PostRestriction, AccountRestriction)
+_EFFECT_EXISTS = {
+    PostRestriction: HotSQL("SELECT 1 FROM post_restrictions WHERE post_id = :key"),
+    AccountRestriction: HotSQL("SELECT 1 FROM account_restrictions WHERE user_id = :key"),
+}
+
+
+def effect_row(session: Session, model: type[_Effect], key: int) -> _Effect | None:
+    """The subject's effect row, if it has one: `session.get` without its ORM query when the
+    subject has none (the usual case: a new post's first decision, a member posting).
+    `decisions` writes effect rows at once, so the database knows every one the session does
+    not hold."""
+    if session.identity_map.get(identity_key(model, key)) is None and not _EFFECT_EXISTS[
+        model
+    ].rows(session, {"key": key}):
+        return None
+    return session.get(model, key)
+
+
 def account_restriction(session: Session, user_id: int) -> AccountRestriction | None:
     """The account restriction in force, if any."""
-    row = session.get(AccountRestriction, user_id)
+    row = effect_row(session, AccountRestriction, user_id)
     if row is None or (row.ends_at is not None and row.ends_at <= utcnow()):
         return None
     return row

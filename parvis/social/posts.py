@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from parvis.accounts.models import User
 from parvis.accounts.services import Services
@@ -37,8 +38,15 @@ from parvis.social.models import (
 from parvis.social.notifications import notify
 from parvis.social.visibility import Viewer, can_see_post
 from parvis.storage.base import utcnow
+from parvis.storage.hot import HotSQL
 
 VISIBILITIES = ("public", "unlisted")
+
+# On the driver (`storage.hot`): every new post counts towards its author's, and the ORM's
+# bulk UPDATE (compiling, then synchronising the session) cost a sixth of creating a post.
+_COUNT_POST = HotSQL(
+    "UPDATE users SET posts_count = posts_count + 1, last_post_at = :now WHERE id = :author"
+)
 
 
 @dataclass
@@ -152,9 +160,14 @@ def _claim_attachments(
     return attachments
 
 
-def _store_references(session: Session, post: Post, tags: list[str], links: list[str]) -> None:
-    session.execute(delete(PostTag).where(PostTag.post_id == post.id))
-    session.execute(delete(PostLink).where(PostLink.post_id == post.id))
+def _store_references(
+    session: Session, post: Post, tags: list[str], links: list[str], *, replace: bool
+) -> None:
+    """Record the post's tags and links; `replace`: an edit, whose earlier ones go first (a new
+    post has none: the two DELETEs were a fifth of creating one)."""
+    if replace:
+        session.execute(delete(PostTag).where(PostTag.post_id == post.id))
+        session.execute(delete(PostLink).where(PostLink.post_id == post.id))
     for tag in dict.fromkeys(t.lower() for t in tags):
         session.add(PostTag(post_id=post.id, tag=tag))
     for url in dict.fromkeys(u[:2048] for u in links):
@@ -169,8 +182,12 @@ def _store_references(session: Session, post: Post, tags: list[str], links: list
         )
 
 
-def _store_mentions(session: Session, post: Post, usernames: list[str]) -> list[User]:
-    session.execute(delete(Mention).where(Mention.post_id == post.id))
+def _store_mentions(
+    session: Session, post: Post, usernames: list[str], *, replace: bool
+) -> list[User]:
+    """Record whom the post mentions (`replace`: as `_store_references`); returns them."""
+    if replace:
+        session.execute(delete(Mention).where(Mention.post_id == post.id))
     if not usernames:
         return []
     keys = {name.lower() for name in usernames}
@@ -234,13 +251,15 @@ def create_post(
     session.flush()
     post.thread_root_id = (parent.thread_root_id or parent.id) if parent else post.id
     _claim_attachments(session, author, draft.attachment_ids, post.id)
-    _store_references(session, post, rendered.tags, rendered.links)
-    mentioned = _store_mentions(session, post, rendered.mentions)
-    session.execute(
-        update(User)
-        .where(User.id == author.id)
-        .values(posts_count=User.posts_count + 1, last_post_at=now)
-    )
+    _store_references(session, post, rendered.tags, rendered.links, replace=False)
+    mentioned = _store_mentions(session, post, rendered.mentions, replace=False)
+    # The author, if this session holds it, says what the row now says (answers render it);
+    # read before the UPDATE, which an expired attribute's load would otherwise see.
+    counted = author.posts_count if author in session else None
+    _COUNT_POST.write(session, {"author": author.id, "now": now})
+    if counted is not None:
+        set_committed_value(author, "posts_count", counted + 1)
+        set_committed_value(author, "last_post_at", now)
     notified: set[int] = set()
     if parent is not None:
         session.execute(
@@ -319,8 +338,8 @@ def edit_post(
         if attachment.id not in draft.attachment_ids:
             attachment.post_id = None
     _claim_attachments(session, actor, draft.attachment_ids, post.id)
-    _store_references(session, post, rendered.tags, rendered.links)
-    _store_mentions(session, post, rendered.mentions)
+    _store_references(session, post, rendered.tags, rendered.links, replace=True)
+    _store_mentions(session, post, rendered.mentions, replace=True)
     search.index_post(session, post)
     if services is not None:
         screen_post(session, services, post, new=False)

@@ -9,7 +9,7 @@ from parvis.accounts.models import User
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
 from parvis.runtime import Runtime
 from parvis.social import graph, posts
-from parvis.social.models import Notification, Post, PostKind, PostLink, PostTag
+from parvis.social.models import Mention, Notification, Post, PostKind, PostLink, PostTag
 from parvis.social.posts import PostDraft
 from tests.conftest import MakeUser
 from tests.social.conftest import Write
@@ -37,6 +37,20 @@ def test_post_stores_rendered_html_tags_links_and_counts(
         assert session.scalars(select(PostTag.tag)).all() == ["parvis"]
         assert session.scalars(select(PostLink.url)).all() == ["https://example.org/a"]
     assert _user(runtime, ana.id).posts_count == 1
+
+
+def test_the_author_in_the_same_session_sees_the_new_count_and_time(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    ana = make_user("ana")
+    with runtime.db.session() as session:
+        me = session.get_one(User, ana.id)
+        posts.create_post(session, runtime.settings, me, PostDraft(body="one"))
+        post = posts.create_post(session, runtime.settings, me, PostDraft(body="two"))
+        assert me.posts_count == 2  # what an API answer in this request renders
+        assert me.last_post_at == post.created_at
+    stored = _user(runtime, ana.id)
+    assert (stored.posts_count, stored.last_post_at) == (2, post.created_at)
 
 
 def test_unverified_member_cannot_post(runtime: Runtime, make_user: MakeUser, write: Write) -> None:
@@ -110,15 +124,21 @@ def test_cannot_reply_across_a_block(runtime: Runtime, make_user: MakeUser, writ
 def test_edit_keeps_history_and_only_author_may_edit(
     runtime: Runtime, make_user: MakeUser, write: Write
 ) -> None:
-    ana, bob = make_user("ana"), make_user("bob")
-    post_id = write(ana, "first version #one")
+    ana, bob, cy = make_user("ana"), make_user("bob"), make_user("cyd")
+    post_id = write(ana, "first version #one @bob https://example.org/one")
     with runtime.db.session() as session:
         me = session.get_one(User, ana.id)
-        posts.edit_post(session, runtime.settings, me, post_id, PostDraft(body="second #two"))
+        draft = PostDraft(body="second #two @cyd https://example.org/two")
+        posts.edit_post(session, runtime.settings, me, post_id, draft)
     with runtime.db.session() as session:
         history = posts.revisions(session, post_id)
-        assert [rev.body_source for rev in history] == ["first version #one"]
+        assert [rev.body_source for rev in history] == [
+            "first version #one @bob https://example.org/one"
+        ]
+        # The edit's tags, links and mentions replace the first version's.
         assert session.scalars(select(PostTag.tag)).all() == ["two"]
+        assert session.scalars(select(PostLink.url)).all() == ["https://example.org/two"]
+        assert session.scalars(select(Mention.user_id)).all() == [cy.id]
         with pytest.raises(PermissionDenied):
             posts.edit_post(
                 session,
