@@ -12,6 +12,7 @@ from starlette.responses import FileResponse, Response
 
 from parvis.accounts.models import User
 from parvis.errors import InvalidInput, NotFound, ParvisError
+from parvis.moderation.enforcement import post_restrictions
 from parvis.runtime import Runtime, get_runtime
 from parvis.social import feeds, media, posts
 from parvis.social.models import Attachment, Post, PostKind
@@ -80,6 +81,17 @@ def _compose_page(
     return render(request, "compose.html", context, status_code=status)
 
 
+def _after_writing(session: Session, post: Post, target: str) -> str:
+    """Where the author goes after a post or an edit: `target`, unless screening removed the
+    post at once (doxxing is out of view before anyone sees it). Then it is the statement of
+    reasons, which names the rule and how to appeal, rather than a page where the post is
+    silently missing."""
+    restriction = post_restrictions(session, [post.id]).get(post.id)
+    if restriction is not None and restriction.removed:
+        return f"/statements/{restriction.decision_id}"
+    return target
+
+
 @router.get("/compose")
 def compose_form(
     request: Request,
@@ -127,7 +139,9 @@ def compose(
                 draft,
                 services=runtime.services,
             )
-            target = _post_url(session, post) if (in_reply_to_id or quote_of_id) else "/"
+            target = _after_writing(
+                session, post, _post_url(session, post) if (in_reply_to_id or quote_of_id) else "/"
+            )
     except ParvisError as exc:
         with runtime.db.session() as session:
             return _compose_page(
@@ -261,7 +275,7 @@ def edit(
                 draft,
                 services=runtime.services,
             )
-            target = _post_url(session, post)
+            target = _after_writing(session, post, _post_url(session, post))
     except ParvisError as exc:
         if exc.status_code != 422:
             raise

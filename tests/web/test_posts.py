@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from parvis.config import Settings
+from parvis.moderation import publication
 from parvis.runtime import Runtime
 from parvis.social.models import Attachment, Post
 from tests.conftest import MakeUser
@@ -306,3 +307,32 @@ def test_edit_errors_keep_the_text(client: TestClient, make_user: MakeUser) -> N
     assert 'id="body-error"' in too_long.text
     assert "Too long" in too_long.text
     assert "short" in client.get(f"/@ana/{post_id}").text
+
+
+def test_a_post_removed_by_screening_takes_its_author_to_the_statement(
+    client: TestClient, runtime: Runtime, make_user: MakeUser
+) -> None:
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+    make_user("ana")
+    login(client, "ana")
+    doxxing = "Kelly Howard SSN 589-18-6326 lives at 2996 Drub Avenue"
+    answer = form_post(client, "/compose", {"body": doxxing})
+    assert answer.status_code == 303
+    assert re.fullmatch(r"/statements/\d+", answer.headers["location"])
+    statement = client.get(answer.headers["location"]).text
+    assert "removed from public view" in statement
+    assert "doxxing" in statement
+    assert "Send appeal" in statement  # the author may appeal from there at once
+    # An ordinary post still lands on the home feed; an edit that doxxes lands on its statement.
+    assert form_post(client, "/compose", {"body": "hello"}).headers["location"] == "/"
+    hello = _latest_post_path(client, "ana")
+    post_id = hello.rsplit("/", 1)[1]
+    edited = form_post(
+        client,
+        f"/posts/{post_id}/edit",
+        {"body": f"hello {doxxing}"},
+        page=f"/posts/{post_id}/edit",
+    )
+    assert re.fullmatch(r"/statements/\d+", edited.headers["location"])
+    assert edited.headers["location"] != answer.headers["location"]
