@@ -7,12 +7,14 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from parvis.accounts.models import User
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
 from parvis.moderation import (
     appeals,
+    automated_review,
     decisions,
     evidence,
     flaggers,
@@ -22,6 +24,7 @@ from parvis.moderation import (
     publication,
 )
 from parvis.moderation.decisions import DecisionRequest, history
+from parvis.moderation.evidence import Evidence
 from parvis.moderation.models import (
     Action,
     Appeal,
@@ -116,22 +119,25 @@ def desk(
             .order_by(Decision.id)
             .limit(100)
         ):
-            about = (
-                session.get(Post, int(decision.subject_key))
-                if decision.subject_type == SubjectType.POST.value
-                else None
-            )
             proposals.append(
                 {
                     "decision": decision,
-                    "evidence": evidence.for_post(session, runtime.settings, about)
-                    if about is not None
-                    else None,
+                    "evidence": _post_evidence(session, runtime, decision),
                     "earlier": history(session, affected_user_id=decision.affected_user_id)[:6]
                     if decision.affected_user_id
                     else [],
                 }
             )
+        automated = [
+            {
+                "decision": decision,
+                "evidence": _post_evidence(session, runtime, decision),
+                "earlier": history(session, affected_user_id=decision.affected_user_id)[:6]
+                if decision.affected_user_id
+                else [],
+            }
+            for decision in automated_review.awaiting_review(session)
+        ]
         entries = list(session.scalars(select(ListEntry).order_by(ListEntry.id.desc()).limit(50)))
         trusted = flaggers.listing(session) if page.user and page.user.is_admin else []
         return render(
@@ -143,10 +149,19 @@ def desk(
                 "rules": rulebook.rules,
                 "actions": ACTIONS,
                 "proposals": proposals,
+                "automated": automated,
                 "entries": entries,
                 "flaggers": trusted,
             },
         )
+
+
+def _post_evidence(session: Session, runtime: Runtime, decision: Decision) -> Evidence | None:
+    """What screening found in the post a decision is about (None for other subjects)."""
+    if decision.subject_type != SubjectType.POST.value:
+        return None
+    post = session.get(Post, int(decision.subject_key))
+    return None if post is None else evidence.for_post(session, runtime.settings, post)
 
 
 @router.post("/notices/{notice_id}/decide")
@@ -333,6 +348,40 @@ def review_proposal(
             deliver(session, runtime.services, decisions.confirm(session, decision_id, me))
         else:
             decisions.decline(session, decision_id, me)
+    return redirect("/moderation")
+
+
+@router.post("/automated/{decision_id}")
+def review_automated(
+    decision_id: int,
+    answer: str = Form(""),
+    facts: str = Form(""),
+    csrf_token: str = Form(""),
+    page: Page = Depends(load_page),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Uphold or reverse a fully automated decision: a decision of the moderator's own that
+    supersedes it, told to the member."""
+    page.check_csrf(csrf_token)
+    moderator = _moderator(page)
+    if answer not in ("uphold", "reverse"):
+        raise InvalidInput("Answer uphold or reverse.", "answer")
+    with runtime.db.session() as session:
+        original = session.get(Decision, decision_id)
+        if original is None:
+            raise NotFound("No such decision.")
+        rule_id = original.rule_id
+    info = _rule(runtime, rule_id)
+    with runtime.db.session() as session:
+        outcome = automated_review.review(
+            session,
+            session.get_one(User, moderator.id),
+            decision_id,
+            info,
+            uphold=answer == "uphold",
+            facts=facts,
+        )
+        deliver(session, runtime.services, outcome)
     return redirect("/moderation")
 
 

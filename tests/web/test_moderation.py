@@ -215,3 +215,41 @@ def test_desk_watches_a_word_and_new_posts_with_it_wait_for_review(
     removed = form_post(client, f"/moderation/lists/{entry.group(1)}/remove", page="/moderation")
     assert removed.status_code == 303
     assert "watched-words · word" not in client.get("/moderation").text
+
+
+def test_desk_reviews_an_automated_removal_and_a_reversal_restores_the_post(
+    client: TestClient, runtime: Runtime, settings: Settings, make_user: MakeUser
+) -> None:
+    with runtime.db.session() as session:
+        publication.ensure_default(session)
+    make_user("author")
+    make_user("mod_one", role=Role.MODERATOR)
+    login(client, "author")
+    doxxing = "Kelly Howard SSN 589-18-6326 lives at 2996 Drub Avenue"
+    statement_page = form_post(client, "/compose", {"body": doxxing}).headers["location"]
+    decision_id = statement_page.rsplit("/", 1)[1]
+    login(client, "mod_one")
+    desk = client.get("/moderation").text
+    assert "Automated decisions awaiting review (1)" in desk
+    assert f'action="/moderation/automated/{decision_id}"' in desk
+    assert '<mark class="signal" title="national_id">' in desk  # the evidence, highlighted
+    refused = form_post(
+        client,
+        f"/moderation/automated/{decision_id}",
+        {"answer": "reverse", "facts": ""},
+        page="/moderation",
+    )
+    assert refused.status_code == 422
+    assert "facts" in refused.text
+    reversed_ = form_post(
+        client,
+        f"/moderation/automated/{decision_id}",
+        {"answer": "reverse", "facts": "The identifier and address belong to a novel's hero."},
+        page="/moderation",
+    )
+    assert reversed_.status_code == 303
+    assert "Automated decisions awaiting review (0)" in client.get("/moderation").text
+    assert doxxing in client.get("/public").text  # restored at once
+    # The author is told by a statement of reasons of the moderator's own decision.
+    messages = [m for m in outbox_messages(settings) if "author@example.org" in m]
+    assert any("an earlier restriction was lifted" in m for m in messages)

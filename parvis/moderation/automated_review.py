@@ -1,0 +1,110 @@
+"""Human review of fully automated decisions.
+
+A rule a machine may apply alone (doxxing, flooding, an escalation after strikes) acts at once,
+"pending review": its statement of reasons says so. Until a moderator has looked, the decision
+waits on the desk. The moderator upholds or reverses it, and either way the outcome is a new
+decision that supersedes the automated one, taken by a person (`Automation.NOT_AUTOMATED`),
+with its own statement of reasons to the member and its own leaf in the log: the member learns
+that a person has now looked, and a reversal restores the post, link or account at once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parvis.accounts.models import User
+from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from parvis.moderation import decisions
+from parvis.moderation.decisions import DecisionRequest
+from parvis.moderation.models import (
+    Action,
+    Appeal,
+    AppealState,
+    Automation,
+    Decision,
+    DecisionState,
+    Source,
+    SubjectType,
+)
+from parvis.moderation.reasons import RuleInfo
+from parvis.storage.base import utcnow
+
+MAX_LISTED = 100
+_NOT_RESTRICTING = (Action.RESTORE.value, Action.NO_ACTION.value)
+
+
+def awaiting_review(session: Session, limit: int = MAX_LISTED) -> list[Decision]:
+    """Fully automated restrictions still in force that no person has reviewed, oldest first
+    (a review, an appeal's outcome or the end of the restriction supersedes them)."""
+    return list(
+        session.scalars(
+            select(Decision)
+            .where(
+                Decision.state == DecisionState.IN_EFFECT.value,
+                Decision.automated_decision == Automation.FULLY.value,
+                Decision.action.not_in(_NOT_RESTRICTING),
+            )
+            .order_by(Decision.id)
+            .limit(limit)
+        )
+    )
+
+
+def review(
+    session: Session,
+    moderator: User,
+    decision_id: int,
+    rule: RuleInfo,
+    *,
+    uphold: bool,
+    facts: str,
+) -> Decision:
+    """Uphold or reverse an automated decision; returns the moderator's decision that
+    supersedes it (the caller delivers its statement of reasons). `rule` is the automated
+    decision's rule as the rulebook in force states it."""
+    if not moderator.is_moderator:
+        raise PermissionDenied("Only moderators review automated decisions.")
+    original = session.get(Decision, decision_id)
+    if original is None:
+        raise NotFound("No such decision.")
+    if original.automated_decision != Automation.FULLY.value:
+        raise InvalidInput(
+            f"Decision {original.id} was taken by a person; a later decision or an appeal "
+            "changes it, not a review."
+        )
+    if original.state != DecisionState.IN_EFFECT.value or original.action in _NOT_RESTRICTING:
+        raise InvalidInput(f"Decision {original.id} is no longer awaiting review.")
+    if rule.id != original.rule_id:
+        raise InvalidInput("A review cites the automated decision's own rule.", "rule")
+    appeal = session.scalar(
+        select(Appeal.id).where(
+            Appeal.decision_id == original.id, Appeal.state == AppealState.OPEN.value
+        )
+    )
+    if appeal is not None:
+        raise Conflict(
+            f"The member has appealed this decision (appeal #{appeal}): decide the appeal, "
+            "which reviews it."
+        )
+    remaining = original.ends_at - utcnow() if original.ends_at else None
+    return decisions.decide(
+        session,
+        DecisionRequest(
+            subject_type=SubjectType(original.subject_type),
+            subject_key=original.subject_key,
+            action=Action(original.action) if uphold else Action.RESTORE,
+            rule=rule,
+            facts=facts,
+            source=Source(original.source),
+            automated_detection=original.automated_detection,
+            automated_decision=Automation.NOT_AUTOMATED,
+            decided_by_id=moderator.id,
+            duration=remaining if remaining and remaining > timedelta(0) else None,
+            features=tuple(f for f in original.features.split(",") if f),
+            territorial_scope=original.territorial_scope.split(),
+            supersedes_id=original.id,
+        ),
+    )
