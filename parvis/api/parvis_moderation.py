@@ -1,6 +1,7 @@
 """Parvis-only moderation endpoints under /api/parvis/v1: the rulebook (current and every
 version), decisions in their public form, statements of reasons (DSA Transparency Database
-JSON), and appeals (members lodge and read their own; moderators decide). Also Mastodon's
+JSON), appeals (members lodge and read their own; moderators decide) and the review of
+automated decisions (moderators uphold or reverse them). Also Mastodon's
 GET /api/v1/instance/rules, the rules in force as Rule entities."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from parvis.api.auth import Caller, caller, optional_caller
 from parvis.api.ids import parse_id
 from parvis.api.params import read_params
 from parvis.errors import InvalidInput, NotFound
-from parvis.moderation import appeals, publication
+from parvis.moderation import appeals, automated_review, publication
 from parvis.moderation.models import Action, Appeal, AppealState, Decision
 from parvis.moderation.services import deliver
 from parvis.runtime import Runtime, get_runtime
@@ -236,5 +237,48 @@ async def decide_appeal(
             deliver(session, runtime.services, outcome_decision)
             session.flush()
             return entities.appeal(row)
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/admin/automated")
+def automated_awaiting_review(
+    who: Caller = Depends(caller), runtime: Runtime = Depends(get_runtime)
+) -> list[entities.PublicDecision]:
+    """Fully automated restrictions in force that no moderator has reviewed, oldest first."""
+    who.staff("admin:read:reports")
+    with runtime.db.session() as session:
+        return [
+            entities.decision(row, runtime.settings, show_subject=True)
+            for row in automated_review.awaiting_review(session)
+        ]
+
+
+@router.post("/admin/automated/{decision_id}/review")
+async def review_automated(
+    decision_id: str,
+    request: Request,
+    who: Caller = Depends(caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> entities.PublicDecision:
+    """`answer=uphold` or `answer=reverse` a fully automated decision, stating the `facts`
+    checked; the outcome is the moderator's own decision superseding it, delivered at once."""
+    user = who.staff("admin:write:reports")
+    params = await read_params(request)
+    answer = params.get("answer")
+    if answer not in ("uphold", "reverse"):
+        raise InvalidInput("answer must be uphold or reverse.", "answer")
+
+    def work() -> entities.PublicDecision:
+        with runtime.db.session() as session:
+            outcome = automated_review.review(
+                session,
+                session.get_one(User, user.id),
+                _number(decision_id),
+                uphold=answer == "uphold",
+                facts=str(params.get("facts") or ""),
+            )
+            deliver(session, runtime.services, outcome)
+            return entities.decision(outcome, runtime.settings, show_subject=True)
 
     return await run_in_threadpool(work)

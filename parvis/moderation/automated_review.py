@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
 from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from parvis.moderation import decisions
+from parvis.moderation import decisions, publication
 from parvis.moderation.decisions import DecisionRequest
 from parvis.moderation.models import (
     Action,
@@ -53,18 +53,19 @@ def awaiting_review(session: Session, limit: int = MAX_LISTED) -> list[Decision]
     )
 
 
+def _rule_of(session: Session, decision: Decision) -> RuleInfo:
+    """The decision's rule as its rulebook version states it (published versions never change,
+    so it is there)."""
+    stored = publication.get_version(session, decision.rulebook_version)
+    return publication.parsed(stored).rule(decision.rule_id).info(stored.version)
+
+
 def review(
-    session: Session,
-    moderator: User,
-    decision_id: int,
-    rule: RuleInfo,
-    *,
-    uphold: bool,
-    facts: str,
+    session: Session, moderator: User, decision_id: int, *, uphold: bool, facts: str
 ) -> Decision:
     """Uphold or reverse an automated decision; returns the moderator's decision that
-    supersedes it (the caller delivers its statement of reasons). `rule` is the automated
-    decision's rule as the rulebook in force states it."""
+    supersedes it, citing the same rule of the same rulebook version (the caller delivers its
+    statement of reasons)."""
     if not moderator.is_moderator:
         raise PermissionDenied("Only moderators review automated decisions.")
     original = session.get(Decision, decision_id)
@@ -77,8 +78,6 @@ def review(
         )
     if original.state != DecisionState.IN_EFFECT.value or original.action in _NOT_RESTRICTING:
         raise InvalidInput(f"Decision {original.id} is no longer awaiting review.")
-    if rule.id != original.rule_id:
-        raise InvalidInput("A review cites the automated decision's own rule.", "rule")
     appeal = session.scalar(
         select(Appeal.id).where(
             Appeal.decision_id == original.id, Appeal.state == AppealState.OPEN.value
@@ -96,7 +95,7 @@ def review(
             subject_type=SubjectType(original.subject_type),
             subject_key=original.subject_key,
             action=Action(original.action) if uphold else Action.RESTORE,
-            rule=rule,
+            rule=_rule_of(session, original),
             facts=facts,
             source=Source(original.source),
             automated_detection=original.automated_detection,

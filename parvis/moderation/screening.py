@@ -324,6 +324,9 @@ def screen_post(
     """Apply the automatic rules the post triggers and propose the others its list or
     watched-word matches trigger; returns the decisions taken or proposed. `new` is false for
     edits and re-screens (which do not count towards flooding)."""
+    # Screening reads with hand-written SQL, which does not flush the session first: what the
+    # caller left pending (the post's claimed attachments, its tags and links) is written now.
+    session.flush()
     look = first_look(session, post)
     if look.state is None:
         return []  # no rulebook published yet: nothing to apply

@@ -19,6 +19,7 @@ from parvis.moderation.enforcement import (
     TERMINATED_AUTHORS_SQL,
     UNDISCOVERABLE_POSTS_SQL,
     post_restrictions,
+    terminated_account_ids,
 )
 from parvis.social.models import Post, PostKind
 from parvis.social.rows import PostRow
@@ -329,9 +330,15 @@ def thread(session: Session, viewer: Viewer, post: Post, *, max_replies: int = 5
     """The conversation around a post as the viewer may see it.
 
     Deleted posts stay in the ancestor chain as tombstones so the thread keeps its shape; a
-    hidden (blocked or muted) reply hides its whole sub-tree.
+    hidden reply (blocked or muted, or by an account a decision terminated) hides its whole
+    sub-tree.
     """
     root_id = post.thread_root_id or post.id
+    terminated = set(session.scalars(terminated_account_ids()))
+
+    def shown(row: Post) -> bool:
+        return can_see_post(viewer, row) and row.author_id not in terminated
+
     rows = list(
         session.scalars(
             select(Post)
@@ -345,7 +352,7 @@ def thread(session: Session, viewer: Viewer, post: Post, *, max_replies: int = 5
     cursor = post.in_reply_to_id
     while cursor is not None and cursor in by_id:
         parent = by_id[cursor]
-        if parent.deleted_at is None and not can_see_post(viewer, parent):
+        if parent.deleted_at is None and not shown(parent):
             break
         ancestors.append(parent)
         cursor = parent.in_reply_to_id
@@ -362,7 +369,7 @@ def thread(session: Session, viewer: Viewer, post: Post, *, max_replies: int = 5
                 return
             if child.deleted_at is not None and not children.get(child.id):
                 continue
-            if child.deleted_at is None and not can_see_post(viewer, child):
+            if child.deleted_at is None and not shown(child):
                 continue
             descendants.append((child, depth))
             walk(child.id, depth + 1)

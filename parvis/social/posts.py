@@ -16,6 +16,7 @@ from parvis.accounts.services import Services
 from parvis.config import Settings
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
 from parvis.moderation import enforcement
+from parvis.moderation.models import Action
 from parvis.moderation.screening import screen_post
 from parvis.moderation.signals.flood import text_key
 from parvis.moderation.signals.links import registrable_domain
@@ -74,7 +75,8 @@ def get_post(session: Session, post_id: int) -> Post:
 
 
 def get_visible_post(session: Session, viewer: Viewer, post_id: int) -> Post:
-    """A post the viewer may see; deleted, blocked, removed or unknown posts are NotFound.
+    """A post the viewer may see; deleted, blocked, removed or unknown posts, and those of
+    terminated accounts, are NotFound.
 
     A post removed by a moderation decision says so, naming the rule and the decision.
     """
@@ -88,6 +90,12 @@ def get_visible_post(session: Session, viewer: Viewer, post_id: int) -> Post:
         raise NotFound(
             f"This post was removed under the rule '{restriction.rule_id}' "
             f"(decision {restriction.decision_id})."
+        )
+    standing = enforcement.account_restriction(session, post.author_id)
+    if standing is not None and standing.action == Action.TERMINATE.value:
+        raise NotFound(
+            "This post's account was terminated by a moderation decision "
+            f"(decision {standing.decision_id})."
         )
     return post
 

@@ -367,17 +367,10 @@ def review_automated(
     if answer not in ("uphold", "reverse"):
         raise InvalidInput("Answer uphold or reverse.", "answer")
     with runtime.db.session() as session:
-        original = session.get(Decision, decision_id)
-        if original is None:
-            raise NotFound("No such decision.")
-        rule_id = original.rule_id
-    info = _rule(runtime, rule_id)
-    with runtime.db.session() as session:
         outcome = automated_review.review(
             session,
             session.get_one(User, moderator.id),
             decision_id,
-            info,
             uphold=answer == "uphold",
             facts=facts,
         )

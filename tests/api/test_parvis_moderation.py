@@ -99,3 +99,35 @@ def test_member_appeals_and_another_moderator_decides(
     assert restored.json()["action"] == "restore"
     assert client.post("/api/v1/statuses", data={"status": "back"}, headers=bob).status_code == 200
     assert client.get("/api/parvis/v1/admin/appeals", headers=bob).status_code == 403
+
+
+def test_moderators_review_automated_decisions_through_the_api(
+    client: TestClient, token_for: TokenFor, rulebook: None
+) -> None:
+    bob = token_for("bob")
+    mia = token_for("mia", scope=ADMIN_SCOPES, role=Role.MODERATOR)
+    doxxing = "Kelly Howard SSN 589-18-6326 lives at 2996 Drub Avenue"
+    posted = client.post("/api/v1/statuses", data={"status": doxxing}, headers=bob).json()
+    assert posted["parvis"]["moderation"]["action"] == "remove"
+    queue = client.get("/api/parvis/v1/admin/automated", headers=mia).json()
+    assert [(d["rule_id"], d["subject_key"]) for d in queue] == [("doxxing", posted["id"])]
+    assert client.get("/api/parvis/v1/admin/automated", headers=bob).status_code == 403
+    path = f"/api/parvis/v1/admin/automated/{queue[0]['id']}/review"
+    assert client.post(path, data={"answer": "maybe"}, headers=mia).status_code == 422
+    assert client.post(path, data={"answer": "uphold"}, headers=bob).status_code == 403
+    upheld = client.post(
+        path, data={"answer": "uphold", "facts": "Checked: a real person's data."}, headers=mia
+    )
+    assert upheld.status_code == 200, upheld.text
+    assert (upheld.json()["action"], upheld.json()["automated_decision"]) == (
+        "remove",
+        "not_automated",
+    )
+    assert client.get("/api/parvis/v1/admin/automated", headers=mia).json() == []
+    again = client.post(path, data={"answer": "reverse", "facts": "Second look."}, headers=mia)
+    assert again.status_code == 422
+    unknown = "/api/parvis/v1/admin/automated/999999/review"
+    assert (
+        client.post(unknown, data={"answer": "uphold", "facts": "x"}, headers=mia).status_code
+        == 404
+    )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from parvis.accounts.models import Role, User
 from parvis.errors import Conflict, InvalidInput, PermissionDenied
-from parvis.moderation import appeals, automated_review, publication
+from parvis.moderation import appeals, automated_review
 from parvis.moderation.models import (
     Action,
     Automation,
@@ -18,18 +18,11 @@ from parvis.moderation.models import (
     DecisionState,
     PostRestriction,
 )
-from parvis.moderation.reasons import RuleInfo
 from parvis.runtime import Runtime
 from tests.conftest import MakeUser
-from tests.moderation.conftest import HARASSMENT, post_screened
+from tests.moderation.conftest import post_screened
 
 DOXXING = "Kelly Howard SSN 589-18-6326 lives at 2996 Drub Avenue"
-
-
-def _doxxing_rule(runtime: Runtime) -> RuleInfo:
-    with runtime.db.session() as session:
-        row = publication.get_version(session)
-        return publication.parsed(row).rule("doxxing").info(row.version)
 
 
 def _automated(runtime: Runtime, post_id: int) -> Decision:
@@ -40,13 +33,11 @@ def _automated(runtime: Runtime, post_id: int) -> Decision:
 def _review(
     runtime: Runtime, moderator: User, decision_id: int, *, uphold: bool, facts: str
 ) -> Decision:
-    rule = _doxxing_rule(runtime)
     with runtime.db.session() as session:
         return automated_review.review(
             session,
             session.get_one(User, moderator.id),
             decision_id,
-            rule,
             uphold=uphold,
             facts=facts,
         )
@@ -115,9 +106,8 @@ def test_a_persons_decision_is_not_reviewed_here(
     assert decision.id not in _waiting_ids(runtime)
     with runtime.db.session() as session, pytest.raises(InvalidInput, match="taken by a person"):
         automated_review.review(
-            session, session.get_one(User, mod.id), decision.id, HARASSMENT,
-            uphold=True, facts="Looks right.",
-        )  # fmt: skip
+            session, session.get_one(User, mod.id), decision.id, uphold=True, facts="Looks right."
+        )
 
 
 def test_an_appealed_automated_decision_is_decided_through_its_appeal(
@@ -131,13 +121,3 @@ def test_an_appealed_automated_decision_is_decided_through_its_appeal(
         )
     with pytest.raises(Conflict, match=f"appeal #{appeal.id}"):
         _review(runtime, mod, automated.id, uphold=True, facts="Checked the identifier.")
-
-
-def test_a_review_cites_the_automated_decisions_rule(runtime: Runtime, make_user: MakeUser) -> None:
-    author, mod = make_user("author"), make_user("mod_one", role=Role.MODERATOR)
-    automated = _automated(runtime, post_screened(runtime, author, DOXXING))
-    with runtime.db.session() as session, pytest.raises(InvalidInput, match="own rule"):
-        automated_review.review(
-            session, session.get_one(User, mod.id), automated.id, HARASSMENT,
-            uphold=True, facts="Checked.",
-        )  # fmt: skip

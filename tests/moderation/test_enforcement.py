@@ -566,13 +566,25 @@ def test_a_temporary_suspension_ends_by_itself_and_the_end_is_recorded(
 def test_a_terminated_account_leaves_public_view(
     runtime: Runtime, client: TestClient, make_user: MakeUser
 ) -> None:
-    member = make_user("member")
+    member, other = make_user("member"), make_user("other")
     post_id = _write(runtime, member, "about the #town square")
+    thread = _write(runtime, other, "a conversation")
+    _write(runtime, member, "my reply, soon gone", in_reply_to_id=thread)
+    assert "my reply, soon gone" in client.get(f"/@other/{thread}").text
     _decide(runtime, SubjectType.ACCOUNT, str(member.id), Action.TERMINATE)
+    # Its replies leave other members' threads too.
+    assert "my reply, soon gone" not in client.get(f"/@other/{thread}").text
     assert "terminated" in client.get("/@member").text
     public = {s["id"] for s in client.get("/api/v1/timelines/public").json()}
     assert str(post_id) not in public
     assert f'id="post-{post_id}"' not in client.get("/search?q=town").text
+    # Nor by link: the post's page and the API's status say why.
+    page = client.get(f"/@member/{post_id}")
+    assert page.status_code == 404
+    assert "account was terminated" in page.text
+    status = client.get(f"/api/v1/statuses/{post_id}")
+    assert status.status_code == 404
+    assert "account was terminated" in status.json()["error"]
 
 
 # Several decisions in force on one subject: the strongest holds, the others wait their turn.
