@@ -38,7 +38,11 @@ _NOT_RESTRICTING = (Action.RESTORE.value, Action.NO_ACTION.value)
 
 def awaiting_review(session: Session, limit: int = MAX_LISTED) -> list[Decision]:
     """Fully automated restrictions still in force that no person has reviewed, oldest first
-    (a review, an appeal's outcome or the end of the restriction supersedes them)."""
+    (a review, an appeal's outcome or the end of the restriction supersedes them). One the
+    member has appealed waits with the appeals instead: its appeal is its review."""
+    appealed = select(Appeal.id).where(
+        Appeal.decision_id == Decision.id, Appeal.state == AppealState.OPEN.value
+    )
     return list(
         session.scalars(
             select(Decision)
@@ -46,6 +50,7 @@ def awaiting_review(session: Session, limit: int = MAX_LISTED) -> list[Decision]
                 Decision.state == DecisionState.IN_EFFECT.value,
                 Decision.automated_decision == Automation.FULLY.value,
                 Decision.action.not_in(_NOT_RESTRICTING),
+                ~appealed.exists(),
             )
             .order_by(Decision.id)
             .limit(limit)

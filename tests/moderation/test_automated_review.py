@@ -119,5 +119,6 @@ def test_an_appealed_automated_decision_is_decided_through_its_appeal(
         appeal = appeals.file_appeal(
             session, session.get_one(User, author.id), automated.id, "These are made up."
         )
+    assert _waiting_ids(runtime) == []  # it waits with the appeals
     with pytest.raises(Conflict, match=f"appeal #{appeal.id}"):
         _review(runtime, mod, automated.id, uphold=True, facts="Checked the identifier.")
