@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
@@ -36,10 +36,16 @@ MAX_LISTED = 100
 _NOT_RESTRICTING = (Action.RESTORE.value, Action.NO_ACTION.value)
 
 
+# The ladder, narrowest first: the desk lists the strongest restrictions first (a wrongful
+# suspension costs the member more than a wrongful label), then the oldest.
+_STEP = case({action.value: step for step, action in enumerate(Action)}, value=Decision.action)
+
+
 def awaiting_review(session: Session, limit: int = MAX_LISTED) -> list[Decision]:
-    """Fully automated restrictions still in force that no person has reviewed, oldest first
-    (a review, an appeal's outcome or the end of the restriction supersedes them). One the
-    member has appealed waits with the appeals instead: its appeal is its review."""
+    """Fully automated restrictions still in force that no person has reviewed, strongest
+    first, then oldest (a review, an appeal's outcome or the end of the restriction supersedes
+    them). One the member has appealed waits with the appeals instead: its appeal is its
+    review."""
     appealed = select(Appeal.id).where(
         Appeal.decision_id == Decision.id, Appeal.state == AppealState.OPEN.value
     )
@@ -52,7 +58,7 @@ def awaiting_review(session: Session, limit: int = MAX_LISTED) -> list[Decision]
                 Decision.action.not_in(_NOT_RESTRICTING),
                 ~appealed.exists(),
             )
-            .order_by(Decision.id)
+            .order_by(_STEP.desc(), Decision.id)
             .limit(limit)
         )
     )

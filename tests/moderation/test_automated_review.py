@@ -4,23 +4,27 @@ that supersedes the automated one."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from parvis.accounts.models import Role, User
 from parvis.errors import Conflict, InvalidInput, PermissionDenied
-from parvis.moderation import appeals, automated_review
+from parvis.moderation import appeals, automated_review, decisions
+from parvis.moderation.decisions import DecisionRequest
 from parvis.moderation.models import (
     Action,
     Automation,
     Decision,
     DecisionState,
     PostRestriction,
+    Source,
+    SubjectType,
 )
 from parvis.runtime import Runtime
 from tests.conftest import MakeUser
-from tests.moderation.conftest import post_screened
+from tests.moderation.conftest import HARASSMENT, post_screened
 
 DOXXING = "Kelly Howard SSN 589-18-6326 lives at 2996 Drub Avenue"
 
@@ -122,3 +126,27 @@ def test_an_appealed_automated_decision_is_decided_through_its_appeal(
     assert _waiting_ids(runtime) == []  # it waits with the appeals
     with pytest.raises(Conflict, match=f"appeal #{appeal.id}"):
         _review(runtime, mod, automated.id, uphold=True, facts="Checked the identifier.")
+
+
+def test_the_strongest_restriction_is_listed_first_then_the_oldest(
+    runtime: Runtime, make_user: MakeUser
+) -> None:
+    author, other = make_user("author"), make_user("other")
+    removal = _automated(runtime, post_screened(runtime, author, DOXXING))
+    later_removal = _automated(runtime, post_screened(runtime, other, DOXXING))
+    with runtime.db.session() as session:
+        suspension = decisions.decide(
+            session,
+            DecisionRequest(
+                subject_type=SubjectType.ACCOUNT,
+                subject_key=str(other.id),
+                action=Action.SUSPEND,
+                rule=HARASSMENT,
+                facts="The third strike within the window.",
+                source=Source.OWN_INITIATIVE,
+                automated_detection=True,
+                automated_decision=Automation.FULLY,
+                duration=timedelta(days=7),
+            ),
+        )
+    assert _waiting_ids(runtime) == [suspension.id, removal.id, later_removal.id]
