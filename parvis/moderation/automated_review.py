@@ -64,6 +64,16 @@ def awaiting_review(session: Session, limit: int = MAX_LISTED) -> list[Decision]
     )
 
 
+def awaits_review(decision: Decision) -> bool:
+    """Whether this is an automated restriction no person has reviewed yet (the conditions of
+    `awaiting_review` on one decision, an open appeal aside: the page shows that itself)."""
+    return (
+        decision.state == DecisionState.IN_EFFECT.value
+        and decision.automated_decision == Automation.FULLY.value
+        and decision.action not in _NOT_RESTRICTING
+    )
+
+
 def _rule_of(session: Session, decision: Decision) -> RuleInfo:
     """The decision's rule as its rulebook version states it (published versions never change,
     so it is there)."""

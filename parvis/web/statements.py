@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from parvis.accounts.models import User
 from parvis.errors import NotFound, ParvisError
-from parvis.moderation import appeals
+from parvis.moderation import appeals, automated_review
 from parvis.moderation.appeals import appeal_deadline
 from parvis.moderation.models import Appeal, Decision, DecisionState
 from parvis.moderation.services import rule_wording, what_happened
@@ -104,6 +104,7 @@ def _page(
                 "dsa_rows": dsa_rows(statement) if statement else [],
                 "rule": rule_wording(session, decision),
                 "deadline": appeal_deadline(decision),
+                "awaits_review": automated_review.awaits_review(decision),
                 "what": what_happened(decision, public=True),
                 "own": own,
                 "appeals": open_appeals,

@@ -228,6 +228,7 @@ def test_desk_reviews_an_automated_removal_and_a_reversal_restores_the_post(
     doxxing = "Kelly Howard SSN 589-18-6326 lives at 2996 Drub Avenue"
     statement_page = form_post(client, "/compose", {"body": doxxing}).headers["location"]
     decision_id = statement_page.rsplit("/", 1)[1]
+    assert "applied automatically, awaiting a moderator" in client.get(statement_page).text
     login(client, "mod_one")
     desk = client.get("/moderation").text
     assert "Automated decisions awaiting review (1)" in desk
@@ -249,6 +250,7 @@ def test_desk_reviews_an_automated_removal_and_a_reversal_restores_the_post(
     )
     assert reversed_.status_code == 303
     assert "Automated decisions awaiting review (0)" in client.get("/moderation").text
+    assert "awaiting a moderator" not in client.get(statement_page).text  # now superseded
     assert doxxing in client.get("/public").text  # restored at once
     # The author is told by a statement of reasons of the moderator's own decision.
     messages = [m for m in outbox_messages(settings) if "author@example.org" in m]
