@@ -89,7 +89,9 @@ def review(
     statement of reasons)."""
     if not moderator.is_moderator:
         raise PermissionDenied("Only moderators review automated decisions.")
-    original = session.get(Decision, decision_id)
+    # Locked on PostgreSQL: a second moderator reviewing at the same moment waits, then finds
+    # it superseded (SQLite's write transactions already take turns).
+    original = session.get(Decision, decision_id, with_for_update=True)
     if original is None:
         raise NotFound("No such decision.")
     if original.automated_decision != Automation.FULLY.value:
@@ -97,7 +99,7 @@ def review(
             f"Decision {original.id} was taken by a person; a later decision or an appeal "
             "changes it, not a review."
         )
-    if original.state != DecisionState.IN_EFFECT.value or original.action in _NOT_RESTRICTING:
+    if not awaits_review(original):
         raise InvalidInput(f"Decision {original.id} is no longer awaiting review.")
     appeal = session.scalar(
         select(Appeal.id).where(
