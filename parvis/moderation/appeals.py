@@ -4,7 +4,7 @@ other than the original decider decides; every outcome is itself a decision."""
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,16 +13,12 @@ from parvis.accounts.models import User
 from parvis.audit import log as audit_log
 from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from parvis.moderation import decisions
-from parvis.moderation.decisions import DecisionRequest
 from parvis.moderation.models import (
     Action,
     Appeal,
     AppealState,
-    Automation,
     Decision,
     DecisionState,
-    Source,
-    SubjectType,
 )
 from parvis.moderation.reasons import RuleInfo
 from parvis.storage.base import utcnow
@@ -114,23 +110,10 @@ def decide_appeal(
         if new_action is None or new_action == Action(original.action):
             raise InvalidInput("A modified decision needs a different action.", "action")
         action = new_action
-    remaining = original.ends_at - utcnow() if original.ends_at else None
     outcome_decision = decisions.decide(
         session,
-        DecisionRequest(
-            subject_type=SubjectType(original.subject_type),
-            subject_key=original.subject_key,
-            action=action,
-            rule=rule,
-            facts=facts,
-            source=Source(original.source),
-            automated_detection=original.automated_detection,
-            automated_decision=Automation.NOT_AUTOMATED,
-            decided_by_id=moderator.id,
-            duration=remaining if remaining and remaining > timedelta(0) else None,
-            features=tuple(f for f in original.features.split(",") if f),
-            territorial_scope=original.territorial_scope.split(),
-            supersedes_id=original.id,
+        decisions.superseding(
+            original, action=action, rule=rule, facts=facts, decided_by_id=moderator.id
         ),
     )
     appeal.state = outcome.value

@@ -10,15 +10,12 @@ that a person has now looked, and a reversal restores the post, link or account 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
 from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from parvis.moderation import decisions, publication
-from parvis.moderation.decisions import DecisionRequest
 from parvis.moderation.models import (
     Action,
     Appeal,
@@ -26,11 +23,7 @@ from parvis.moderation.models import (
     Automation,
     Decision,
     DecisionState,
-    Source,
-    SubjectType,
 )
-from parvis.moderation.reasons import RuleInfo
-from parvis.storage.base import utcnow
 
 MAX_LISTED = 100
 _NOT_RESTRICTING = (Action.RESTORE.value, Action.NO_ACTION.value)
@@ -74,19 +67,12 @@ def awaits_review(decision: Decision) -> bool:
     )
 
 
-def _rule_of(session: Session, decision: Decision) -> RuleInfo:
-    """The decision's rule as its rulebook version states it (published versions never change,
-    so it is there)."""
-    stored = publication.get_version(session, decision.rulebook_version)
-    return publication.parsed(stored).rule(decision.rule_id).info(stored.version)
-
-
 def review(
     session: Session, moderator: User, decision_id: int, *, uphold: bool, facts: str
 ) -> Decision:
     """Uphold or reverse an automated decision; returns the moderator's decision that
-    supersedes it, citing the same rule of the same rulebook version (the caller delivers its
-    statement of reasons)."""
+    supersedes it, citing the same rule of the same rulebook version (published versions never
+    change, so it is there); the caller delivers its statement of reasons."""
     if not moderator.is_moderator:
         raise PermissionDenied("Only moderators review automated decisions.")
     # Locked on PostgreSQL: a second moderator reviewing at the same moment waits, then finds
@@ -111,22 +97,14 @@ def review(
             f"The member has appealed this decision (appeal #{appeal}): decide the appeal, "
             "which reviews it."
         )
-    remaining = original.ends_at - utcnow() if original.ends_at else None
+    number, rulebook = publication.rules(session, original.rulebook_version)
     return decisions.decide(
         session,
-        DecisionRequest(
-            subject_type=SubjectType(original.subject_type),
-            subject_key=original.subject_key,
+        decisions.superseding(
+            original,
             action=Action(original.action) if uphold else Action.RESTORE,
-            rule=_rule_of(session, original),
+            rule=rulebook.rule(original.rule_id).info(number),
             facts=facts,
-            source=Source(original.source),
-            automated_detection=original.automated_detection,
-            automated_decision=Automation.NOT_AUTOMATED,
             decided_by_id=moderator.id,
-            duration=remaining if remaining and remaining > timedelta(0) else None,
-            features=tuple(f for f in original.features.split(",") if f),
-            territorial_scope=original.territorial_scope.split(),
-            supersedes_id=original.id,
         ),
     )

@@ -83,6 +83,30 @@ class DecisionRequest:
     detached: bool = False
 
 
+def superseding(
+    original: Decision, *, action: Action, rule: RuleInfo, facts: str, decided_by_id: int
+) -> DecisionRequest:
+    """A moderator's decision on the same subject that replaces `original` (an appeal's
+    outcome, a review of an automated decision): same source, detection, features and
+    territory, for what is left of its duration."""
+    remaining = original.ends_at - utcnow() if original.ends_at else None
+    return DecisionRequest(
+        subject_type=SubjectType(original.subject_type),
+        subject_key=original.subject_key,
+        action=action,
+        rule=rule,
+        facts=facts,
+        source=Source(original.source),
+        automated_detection=original.automated_detection,
+        automated_decision=Automation.NOT_AUTOMATED,
+        decided_by_id=decided_by_id,
+        duration=remaining if remaining and remaining > timedelta(0) else None,
+        features=tuple(f for f in original.features.split(",") if f),
+        territorial_scope=original.territorial_scope.split(),
+        supersedes_id=original.id,
+    )
+
+
 def _check(session: Session, request: DecisionRequest) -> tuple[int | None, ContentInfo]:
     """Validate the request; returns the affected member and what the statement says of it."""
     if not request.facts.strip():

@@ -4,6 +4,7 @@ actions that always cite a rule of the rulebook in force."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy import select
@@ -24,7 +25,6 @@ from parvis.moderation import (
     publication,
 )
 from parvis.moderation.decisions import DecisionRequest, history
-from parvis.moderation.evidence import Evidence
 from parvis.moderation.models import (
     Action,
     Appeal,
@@ -119,23 +119,9 @@ def desk(
             .order_by(Decision.id)
             .limit(100)
         ):
-            proposals.append(
-                {
-                    "decision": decision,
-                    "evidence": _post_evidence(session, runtime, decision),
-                    "earlier": history(session, affected_user_id=decision.affected_user_id)[:6]
-                    if decision.affected_user_id
-                    else [],
-                }
-            )
+            proposals.append(_with_context(session, runtime, decision))
         automated = [
-            {
-                "decision": decision,
-                "evidence": _post_evidence(session, runtime, decision),
-                "earlier": history(session, affected_user_id=decision.affected_user_id)[:6]
-                if decision.affected_user_id
-                else [],
-            }
+            _with_context(session, runtime, decision)
             for decision in automated_review.awaiting_review(session)
         ]
         entries = list(session.scalars(select(ListEntry).order_by(ListEntry.id.desc()).limit(50)))
@@ -156,12 +142,21 @@ def desk(
         )
 
 
-def _post_evidence(session: Session, runtime: Runtime, decision: Decision) -> Evidence | None:
-    """What screening found in the post a decision is about (None for other subjects)."""
-    if decision.subject_type != SubjectType.POST.value:
-        return None
-    post = session.get(Post, int(decision.subject_key))
-    return None if post is None else evidence.for_post(session, runtime.settings, post)
+def _with_context(session: Session, runtime: Runtime, decision: Decision) -> dict[str, Any]:
+    """A decision on the desk with what the moderator weighs it by: what screening found in
+    the post it is about (none for other subjects) and the member's earlier decisions."""
+    post = (
+        session.get(Post, int(decision.subject_key))
+        if decision.subject_type == SubjectType.POST.value
+        else None
+    )
+    return {
+        "decision": decision,
+        "evidence": None if post is None else evidence.for_post(session, runtime.settings, post),
+        "earlier": history(session, affected_user_id=decision.affected_user_id)[:6]
+        if decision.affected_user_id
+        else [],
+    }
 
 
 @router.post("/notices/{notice_id}/decide")
