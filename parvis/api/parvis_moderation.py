@@ -220,16 +220,11 @@ async def decide_appeal(
             if row is None or row.decision_id is None:
                 raise NotFound("Record not found")
             original = session.get_one(Decision, row.decision_id)
-            stored = publication.get_version(session, original.rulebook_version)
-            try:
-                info = publication.parsed(stored).rule(original.rule_id).info(stored.version)
-            except KeyError as exc:
-                raise NotFound("The appealed decision's rule no longer exists.") from exc
             outcome_decision = appeals.decide_appeal(
                 session,
                 row.id,
                 session.get_one(User, user.id),
-                info,
+                publication.cited_rule(session, original),
                 outcome=AppealState(outcome),
                 facts=params.get("facts"),
                 new_action=Action(new_action) if new_action else None,

@@ -97,13 +97,12 @@ def review(
             f"The member has appealed this decision (appeal #{appeal}): decide the appeal, "
             "which reviews it."
         )
-    number, rulebook = publication.rules(session, original.rulebook_version)
     return decisions.decide(
         session,
         decisions.superseding(
             original,
             action=Action(original.action) if uphold else Action.RESTORE,
-            rule=rulebook.rule(original.rule_id).info(number),
+            rule=publication.cited_rule(session, original),
             facts=facts,
             decided_by_id=moderator.id,
         ),

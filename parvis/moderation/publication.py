@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from parvis.accounts.models import User
 from parvis.audit import log as audit_log
 from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from parvis.moderation.models import RulebookVersion
+from parvis.moderation.models import Decision, RulebookVersion
+from parvis.moderation.reasons import RuleInfo
 from parvis.moderation.rulebook import Rulebook, RulebookError, default_rulebook_text, load_rulebook
 
 
@@ -96,6 +97,19 @@ def rules(session: Session, version: int | None = None) -> tuple[int, Rulebook]:
         answer = remembered[version] = _rules(session, version)
         remembered[answer[0]] = answer
     return answer
+
+
+def cited_rule(session: Session, decision: Decision) -> RuleInfo:
+    """The rule a decision cited, worded as in the rulebook version it was taken under: a review
+    or an appeal judges a decision by the rule it applied, whatever was published since, and
+    its outcome cites that same version (web and API alike)."""
+    number, rulebook = rules(session, decision.rulebook_version)
+    try:
+        return rulebook.rule(decision.rule_id).info(number)
+    except KeyError as exc:  # a stored version always holds the rules its decisions cited
+        raise NotFound(
+            f"Rulebook version {number} has no rule '{decision.rule_id}' (decision {decision.id})."
+        ) from exc
 
 
 def hold_in_force(session: Session, version: int, rulebook: Rulebook) -> None:

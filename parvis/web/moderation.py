@@ -266,13 +266,11 @@ def decide_appeal(
         if appeal is None or appeal.decision_id is None:
             raise NotFound("No such appeal.")
         original = session.get_one(Decision, appeal.decision_id)
-    info = _rule(runtime, original.rule_id)
-    with runtime.db.session() as session:
         outcome_decision = appeals.decide_appeal(
             session,
             appeal_id,
             session.get_one(User, moderator.id),
-            info,
+            publication.cited_rule(session, original),
             outcome=AppealState(outcome),
             facts=facts,
             new_action=Action(new_action) if new_action in ACTIONS else None,

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from parvis.accounts.models import Role
 from parvis.config import Settings
 from parvis.moderation import publication
-from parvis.moderation.models import TrustedFlagger
+from parvis.moderation.models import Decision, TrustedFlagger
+from parvis.moderation.rulebook import default_rulebook_text
 from parvis.runtime import Runtime
 from tests.conftest import MakeUser, outbox_messages
 from tests.web.conftest import csrf, form_post, login
@@ -118,6 +120,14 @@ def test_notice_to_decision_to_appeal(
         data={"outcome": "reversed", "facts": "x"},
     )
     assert refused.status_code == 403
+    with runtime.db.session() as session:  # a later rulebook does not change what is judged
+        publication.publish(
+            session,
+            default_rulebook_text()
+            .replace("version = 1", "version = 2", 1)
+            .replace("warnings_count = false", "warnings_count = true"),
+            None,
+        )
     login(client, "mod_two")
     reversed_ = form_post(
         client,
@@ -127,6 +137,10 @@ def test_notice_to_decision_to_appeal(
     )
     assert reversed_.status_code == 303
     assert client.get(path).status_code == 200
+    with runtime.db.session() as session:
+        outcome = session.scalars(select(Decision).order_by(Decision.id.desc())).first()
+        assert outcome is not None and outcome.action == "restore"
+        assert (outcome.rule_id, outcome.rulebook_version) == ("illegal-hate-speech", 1)
     assert (
         sum(
             "author@example.org" in m and "Moderation decision" in m
