@@ -139,7 +139,8 @@ def test_notice_to_decision_to_appeal(
     assert client.get(path).status_code == 200
     with runtime.db.session() as session:
         outcome = session.scalars(select(Decision).order_by(Decision.id.desc())).first()
-        assert outcome is not None and outcome.action == "restore"
+        assert outcome is not None
+        assert outcome.action == "restore"
         assert (outcome.rule_id, outcome.rulebook_version) == ("illegal-hate-speech", 1)
     assert (
         sum(
