@@ -385,8 +385,6 @@ async def lift_restriction(
             if restriction is None or Action(restriction.action) not in LIFT_ACTIONS[lift]:
                 raise InvalidInput(f"The account has no restriction that '{lift}' lifts.")
             original = session.get_one(Decision, restriction.decision_id)
-            stored = publication.get_version(session, original.rulebook_version)
-            rule = publication.parsed(stored).rule(original.rule_id)
             take_decision(
                 session,
                 runtime.services,
@@ -394,7 +392,7 @@ async def lift_restriction(
                     subject_type=SubjectType.ACCOUNT,
                     subject_key=str(target.id),
                     action=Action.RESTORE,
-                    rule=rule.info(stored.version),
+                    rule=publication.cited_rule(session, original),
                     facts=params.get("text").strip()
                     or f"A moderator lifted the {original.action} of decision {original.id}.",
                     source=Source.OWN_INITIATIVE,

@@ -96,17 +96,29 @@ def _in_force() -> ColumnElement[bool]:
     return or_(PostRestriction.ends_at.is_(None), PostRestriction.ends_at > utcnow())
 
 
-# Members whose account a decision terminated: their posts leave every feed and search.
-TERMINATED_AUTHORS_SQL = (
-    f"SELECT user_id FROM account_restrictions WHERE action = '{Action.TERMINATE.value}'"
+# Accounts a decision suspended or terminated: their posts leave every feed, thread and search
+# and answer 404 by link while it lasts. (A suspension's row goes when the expiry loop records
+# its end, at most a minute after it: `decisions.expire_due`.)
+WITHDRAWN = (Action.SUSPEND.value, Action.TERMINATE.value)
+WITHDRAWN_ACTIONS_SQL = "(" + ", ".join(f"'{action}'" for action in WITHDRAWN) + ")"
+WITHDRAWN_AUTHORS_SQL = (
+    f"SELECT user_id FROM account_restrictions WHERE action IN {WITHDRAWN_ACTIONS_SQL}"
 )
 
 
-def terminated_account_ids() -> Select[int]:
-    """Sub-select of accounts terminated by a decision, for feed and search queries."""
-    return select(AccountRestriction.user_id).where(
-        AccountRestriction.action == Action.TERMINATE.value
-    )
+def withdrawn_account_ids() -> Select[int]:
+    """Sub-select of accounts suspended or terminated by a decision, for feed and search
+    queries."""
+    return select(AccountRestriction.user_id).where(AccountRestriction.action.in_(WITHDRAWN))
+
+
+def withdrawal_reason(row: AccountRestriction) -> str:
+    """Why an account's posts are out of view, naming the decision (and a suspension's end)."""
+    decision = f"by a moderation decision (decision {row.decision_id})"
+    if row.action == Action.SUSPEND.value:
+        until = f" until {row.ends_at:%Y-%m-%d %H:%M} UTC" if row.ends_at else ""
+        return f"This account is suspended{until} {decision}."
+    return f"This account was terminated {decision}."
 
 
 def removed_post_ids() -> Select[int]:

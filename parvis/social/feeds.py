@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from parvis.moderation.enforcement import (
     REMOVED_POSTS_SQL,
-    TERMINATED_AUTHORS_SQL,
     UNDISCOVERABLE_POSTS_SQL,
+    WITHDRAWN_AUTHORS_SQL,
     post_restrictions,
-    terminated_account_ids,
+    withdrawn_account_ids,
 )
 from parvis.social.models import Post, PostKind
 from parvis.social.rows import PostRow
@@ -83,7 +83,7 @@ def _page_sql(feed: Feed, page: PageQuery, hidden_authors: frozenset[int]) -> tu
     table = f"posts SQLITE INDEX({feed.sqlite_index})" if feed.sqlite_index else "posts"
     parts = [
         f"SELECT {PostRow.COLUMNS} FROM {table} WHERE {feed.where}",
-        f"AND id NOT IN ({hidden}) AND author_id NOT IN ({TERMINATED_AUTHORS_SQL})",
+        f"AND id NOT IN ({hidden}) AND author_id NOT IN ({WITHDRAWN_AUTHORS_SQL})",
     ]
     if hidden_authors:
         parts.append("AND author_id NOT IN LIST(:hidden_authors)")
@@ -145,9 +145,9 @@ def _collect(
             else set()
         )
         for post in rows:
-            shown = (
-                originals.get(post.reblog_of_id, post) if post.reblog_of_id is not None else post
-            )
+            if post.reblog_of_id is not None and post.reblog_of_id not in originals:
+                continue
+            shown = originals[post.reblog_of_id] if post.reblog_of_id is not None else post
             if shown.deleted_at is not None or shown.id in removed_originals:
                 continue
             if not can_see_post(viewer, post) or not can_see_post(viewer, shown):
@@ -177,8 +177,21 @@ def posts_by_id(db: Reader, ids: Iterable[int]) -> dict[int, PostRow]:
     return {post.id: post for post in map(PostRow.from_db, rows)}
 
 
+# Reposted originals, without those of accounts a decision suspended or terminated: a repost
+# whose original is not found here is left out of the feed (posts are never deleted as rows).
+_SHOWN_ORIGINALS = HotSQL(
+    f"SELECT {PostRow.COLUMNS} FROM posts WHERE id IN LIST(:ids)"
+    f" AND author_id NOT IN ({WITHDRAWN_AUTHORS_SQL})"
+)
+
+
 def _originals(db: Reader, rows: list[PostRow]) -> dict[int, PostRow]:
-    return posts_by_id(db, {post.reblog_of_id for post in rows if post.reblog_of_id})
+    wanted = list({post.reblog_of_id for post in rows if post.reblog_of_id})
+    if not wanted:
+        return {}
+    return {
+        post.id: post for post in map(PostRow.from_db, _SHOWN_ORIGINALS.rows(db, {"ids": wanted}))
+    }
 
 
 _FOLLOWED = "SELECT followee_id FROM follows WHERE follower_id = :me"
@@ -330,14 +343,14 @@ def thread(session: Session, viewer: Viewer, post: Post, *, max_replies: int = 5
     """The conversation around a post as the viewer may see it.
 
     Deleted posts stay in the ancestor chain as tombstones so the thread keeps its shape; a
-    hidden reply (blocked or muted, or by an account a decision terminated) hides its whole
-    sub-tree.
+    hidden reply (blocked or muted, or by an account a decision suspended or terminated) hides
+    its whole sub-tree.
     """
     root_id = post.thread_root_id or post.id
-    terminated = set(session.scalars(terminated_account_ids()))
+    withdrawn = set(session.scalars(withdrawn_account_ids()))
 
     def shown(row: Post) -> bool:
-        return can_see_post(viewer, row) and row.author_id not in terminated
+        return can_see_post(viewer, row) and row.author_id not in withdrawn
 
     rows = list(
         session.scalars(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from parvis.moderation.enforcement import post_restrictions
+from parvis.moderation.enforcement import WITHDRAWN, post_restrictions, withdrawn_account_ids
+from parvis.moderation.models import AccountRestriction
 from parvis.social import events
 from parvis.social.events import EventKind
 from parvis.social.models import Block, Mute, Notification, NotificationKind, Post
@@ -65,7 +66,14 @@ def list_notifications(
     Filtering happens at read time too, so a block made after the fact hides old notifications.
     """
     assert viewer.user_id is not None
-    query = select(Notification).where(Notification.user_id == viewer.user_id)
+    query = select(Notification).where(
+        Notification.user_id == viewer.user_id,
+        # Nothing from an account a decision suspended or terminated, while that lasts.
+        or_(
+            Notification.actor_id.not_in(withdrawn_account_ids()),
+            Notification.kind == NotificationKind.MODERATION.value,
+        ),
+    )
     if viewer.hidden_author_ids:
         # A block or mute never hides a moderation decision from the member it affects.
         query = query.where(
@@ -132,8 +140,18 @@ def _shown(viewer: Viewer, row: Notification, post: Post | None, removed: set[in
 
 def is_shown(session: Session, viewer: Viewer, row: Notification) -> bool:
     """Whether the viewer is shown this notification, by the rules `list_notifications` applies
-    (its actor hidden by a block or mute, its post deleted, hidden or removed by a decision)."""
-    if row.actor_id in viewer.hidden_author_ids and row.kind != NotificationKind.MODERATION:
+    (its actor hidden by a block or mute, or suspended or terminated by a decision, its post
+    deleted, hidden or removed by a decision)."""
+    if row.kind != NotificationKind.MODERATION and (
+        row.actor_id in viewer.hidden_author_ids
+        or session.scalar(
+            select(AccountRestriction.user_id).where(
+                AccountRestriction.user_id == row.actor_id,
+                AccountRestriction.action.in_(WITHDRAWN),
+            )
+        )
+        is not None
+    ):
         return False
     post = session.get(Post, row.post_id) if row.post_id is not None else None
     return _shown(viewer, row, post, _removed(session, {post.id} if post else set()))

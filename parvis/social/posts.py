@@ -16,7 +16,6 @@ from parvis.accounts.services import Services
 from parvis.config import Settings
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
 from parvis.moderation import enforcement
-from parvis.moderation.models import Action
 from parvis.moderation.screening import screen_post
 from parvis.moderation.signals.flood import text_key
 from parvis.moderation.signals.links import registrable_domain
@@ -76,7 +75,7 @@ def get_post(session: Session, post_id: int) -> Post:
 
 def get_visible_post(session: Session, viewer: Viewer, post_id: int) -> Post:
     """A post the viewer may see; deleted, blocked, removed or unknown posts, and those of
-    terminated accounts, are NotFound.
+    suspended or terminated accounts, are NotFound.
 
     A post removed by a moderation decision says so, naming the rule and the decision.
     """
@@ -91,13 +90,19 @@ def get_visible_post(session: Session, viewer: Viewer, post_id: int) -> Post:
             f"This post was removed under the rule '{restriction.rule_id}' "
             f"(decision {restriction.decision_id})."
         )
-    standing = enforcement.account_restriction(session, post.author_id)
-    if standing is not None and standing.action == Action.TERMINATE.value:
-        raise NotFound(
-            "This post's account was terminated by a moderation decision "
-            f"(decision {standing.decision_id})."
-        )
+    for author_id in _authors_shown(session, post):
+        standing = enforcement.account_restriction(session, author_id)
+        if standing is not None and standing.action in enforcement.WITHDRAWN:
+            raise NotFound(enforcement.withdrawal_reason(standing))
     return post
+
+
+def _authors_shown(session: Session, post: Post) -> list[int]:
+    """Whose words the post shows: its author, and a repost's original author."""
+    if post.reblog_of_id is None:
+        return [post.author_id]
+    original = session.scalar(select(Post.author_id).where(Post.id == post.reblog_of_id))
+    return [post.author_id] if original is None else [post.author_id, original]
 
 
 def _check_can_write(author: User) -> None:

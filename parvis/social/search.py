@@ -8,7 +8,7 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
-from parvis.moderation.enforcement import terminated_account_ids, undiscoverable_post_ids
+from parvis.moderation.enforcement import undiscoverable_post_ids, withdrawn_account_ids
 from parvis.social.markup import plain_text
 from parvis.social.models import Post, PostTag
 from parvis.social.visibility import Viewer, can_see_post
@@ -96,7 +96,7 @@ def search_posts(
                 Post.id.in_(ids),
                 Post.deleted_at.is_(None),
                 Post.id.not_in(undiscoverable_post_ids()),
-                Post.author_id.not_in(terminated_account_ids()),
+                Post.author_id.not_in(withdrawn_account_ids()),
             )
             .order_by(Post.id.desc())
         ).all()

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from parvis.moderation.enforcement import (
+    WITHDRAWN_ACTIONS_SQL,
     Restriction,
     blocked_links,
     disable_links,
@@ -73,6 +74,9 @@ _REFERENCES = HotSQL(
     " UNION ALL SELECT 't', post_id, tag FROM post_tags WHERE post_id IN LIST(:ids)"
     " UNION ALL SELECT 'm', post_id, CAST(user_id AS VARCHAR(20)) FROM mentions"
     " WHERE post_id IN LIST(:ids)"
+    # Authors a decision suspended or terminated: what quotes them shows it unavailable.
+    " UNION ALL SELECT 'w', user_id, action FROM account_restrictions"
+    f" WHERE user_id IN LIST(:authors) AND action IN {WITHDRAWN_ACTIONS_SQL}"
 )
 _USERS = HotSQL(f"SELECT {UserRow.COLUMNS} FROM users WHERE id IN LIST(:ids)")
 _ATTACHMENTS = HotSQL(
@@ -107,8 +111,12 @@ def build_views(db: Reader, viewer: Viewer, posts: Iterable[AnyPost]) -> list[Po
     user_ids = {p.author_id for p in all_posts.values()} | {
         p.in_reply_to_account_id for p in all_posts.values() if p.in_reply_to_account_id
     }
-    for kind, post_id, value in _REFERENCES.rows(db, {"ids": ids}):
-        if kind == "l":
+    withdrawn: set[int] = set()
+    authors = list({p.author_id for p in all_posts.values()})
+    for kind, post_id, value in _REFERENCES.rows(db, {"ids": ids, "authors": authors}):
+        if kind == "w":
+            withdrawn.add(post_id)  # a user id in this branch
+        elif kind == "l":
             post_links.setdefault(post_id, []).append(value)
         elif kind == "t":
             tags.setdefault(post_id, []).append(value)
@@ -158,6 +166,7 @@ def build_views(db: Reader, viewer: Viewer, posts: Iterable[AnyPost]) -> list[Po
                 or quoted is None
                 or not can_see_post(viewer, quoted)
                 or (quoted.id in restrictions and restrictions[quoted.id].removed)
+                or quoted.author_id in withdrawn
             ):
                 result.quote_unavailable = True
             else:

@@ -8,8 +8,7 @@ from starlette.responses import Response
 from parvis.accounts import services as accounts
 from parvis.accounts.models import User
 from parvis.errors import NotFound
-from parvis.moderation.enforcement import account_restriction
-from parvis.moderation.models import Action
+from parvis.moderation.enforcement import WITHDRAWN, account_restriction, withdrawal_reason
 from parvis.runtime import Runtime, get_runtime
 from parvis.social import feeds, graph
 from parvis.social.views import build_views
@@ -37,9 +36,8 @@ def profile(
         relationship = graph.relationship(session, page.user.id, user.id) if page.user else None
         hidden_reason = None
         restriction = account_restriction(session, user.id)
-        terminated = restriction is not None and restriction.action == Action.TERMINATE.value
-        if terminated:
-            hidden_reason = "This account was terminated by a moderation decision."
+        if restriction is not None and restriction.action in WITHDRAWN:
+            hidden_reason = withdrawal_reason(restriction)
         elif relationship and relationship.blocking:
             hidden_reason = f"You blocked @{user.username}. Unblock to see their posts."
         elif relationship and relationship.blocked_by:

@@ -563,28 +563,71 @@ def test_a_temporary_suspension_ends_by_itself_and_the_end_is_recorded(
     assert f"Decision {ended}: an earlier restriction was lifted." in mail
 
 
-def test_a_terminated_account_leaves_public_view(
-    runtime: Runtime, client: TestClient, make_user: MakeUser
+@pytest.mark.parametrize(
+    ("action", "state", "reason"),
+    [
+        (Action.TERMINATE, "terminated", "account was terminated"),
+        (Action.SUSPEND, "suspended", "account is suspended until"),
+    ],
+)
+def test_a_suspended_or_terminated_account_leaves_public_view(
+    action: Action,
+    state: str,
+    reason: str,
+    runtime: Runtime,
+    client: TestClient,
+    make_user: MakeUser,
 ) -> None:
     member, other = make_user("member"), make_user("other")
     post_id = _write(runtime, member, "about the #town square")
     thread = _write(runtime, other, "a conversation")
     _write(runtime, member, "my reply, soon gone", in_reply_to_id=thread)
+    quote = _write(runtime, other, "quoting the member", quote_of_id=post_id)
+    with runtime.db.session() as session:
+        reposted = posts.repost(session, session.get_one(User, other.id), post_id).id
+        graph.follow(session, session.get_one(User, member.id), session.get_one(User, other.id))
     assert "my reply, soon gone" in client.get(f"/@other/{thread}").text
-    _decide(runtime, SubjectType.ACCOUNT, str(member.id), Action.TERMINATE)
+    decision = _decide(
+        runtime,
+        SubjectType.ACCOUNT,
+        str(member.id),
+        action,
+        duration=timedelta(days=7) if action == Action.SUSPEND else None,
+    )
     # Its replies leave other members' threads too.
     assert "my reply, soon gone" not in client.get(f"/@other/{thread}").text
-    assert "terminated" in client.get("/@member").text
+    profile = client.get("/@member").text
+    assert f"This account is {state}" in profile
+    assert f'href="/statements/{decision.id}"' in profile
+    assert "about the #town square" not in profile
     public = {s["id"] for s in client.get("/api/v1/timelines/public").json()}
     assert str(post_id) not in public
+    assert str(reposted) not in public  # another member's repost of it goes too
     assert f'id="post-{post_id}"' not in client.get("/search?q=town").text
-    # Nor by link: the post's page and the API's status say why.
+    # Quotes of it show it unavailable; its follow is no longer news.
+    with runtime.db.session() as session:
+        viewer = load_viewer(session, other.id)
+        from parvis.social.notifications import list_notifications
+        from parvis.social.views import build_view
+
+        quoting = build_view(session, viewer, session.get_one(Post, quote))
+        assert quoting.quote is None
+        assert quoting.quote_unavailable
+        assert not [n for n in list_notifications(session, viewer) if n.actor_id == member.id]
+    # Nor by link: the post's page, the API's status and the repost say why.
     page = client.get(f"/@member/{post_id}")
     assert page.status_code == 404
-    assert "account was terminated" in page.text
-    status = client.get(f"/api/v1/statuses/{post_id}")
-    assert status.status_code == 404
-    assert "account was terminated" in status.json()["error"]
+    assert reason in unescape(page.text)
+    for shown in (post_id, reposted):
+        status = client.get(f"/api/v1/statuses/{shown}")
+        assert status.status_code == 404
+        assert reason in status.json()["error"]
+        assert f"decision {decision.id}" in status.json()["error"]
+    if action == Action.SUSPEND:  # back in view once the suspension ends
+        assert decision.ends_at is not None
+        expiry.expire(runtime.db, runtime.services, decision.ends_at + timedelta(seconds=1))
+        assert client.get(f"/@member/{post_id}").status_code == 200
+        assert str(post_id) in {s["id"] for s in client.get("/api/v1/timelines/public").json()}
 
 
 # Several decisions in force on one subject: the strongest holds, the others wait their turn.

@@ -130,6 +130,44 @@ def test_a_reversed_decision_carries_no_strike(
         assert session.get(AccountRestriction, author.id) is None
 
 
+@pytest.mark.parametrize(
+    ("outcome", "new_action"),
+    [(AppealState.UPHELD, None), (AppealState.MODIFIED, Action.INTERSTITIAL)],
+)
+def test_an_appeal_outcome_keeps_the_strike_dated_from_the_first_decision(
+    outcome: AppealState,
+    new_action: Action | None,
+    runtime: Runtime,
+    make_user: MakeUser,
+    post_by: Callable[[User, str], int],
+) -> None:
+    """Appealing must not lengthen a strike: upheld (or softened) 80 days after the removal,
+    the strike still leaves the 90-day window ten days later, not 90."""
+    author = make_user("author")
+    moderator = make_user("mod", role=Role.MODERATOR)
+    other = make_user("other_mod", role=Role.MODERATOR)
+    first = _remove(runtime, post_by(author, "insult 1"), moderator)
+    with runtime.db.session() as session:
+        stored = session.get_one(Decision, first.id)
+        stored.starts_at = stored.starts_at - timedelta(days=80)
+    with runtime.db.session() as session:
+        appeal = appeals.file_appeal(
+            session, session.get_one(User, author.id), first.id, "I was quoting someone."
+        )
+        appeals.decide_appeal(
+            session,
+            appeal.id,
+            session.get_one(User, other.id),
+            publication.cited_rule(session, session.get_one(Decision, first.id)),
+            outcome=outcome,
+            facts="The insult was direct; the decision stands.",
+            new_action=new_action,
+        )
+    with runtime.db.session() as session:
+        assert strikes(session, author.id, 90) == 1  # day 80: still in the window
+        assert strikes(session, author.id, 75) == 0  # the outcome's own date does not count
+
+
 def test_the_escalation_is_a_decision_with_its_statement_in_the_log(
     runtime: Runtime, make_user: MakeUser, post_by: Callable[[User, str], int]
 ) -> None:
