@@ -2,9 +2,11 @@
 
 Every process publishes what its own speakers and members do in a room on the room's channel
 and subscribes to the channels of the rooms it has listeners in; a process ignores its own
-messages (it delivered them locally already). Publishing goes through one queue and one task,
-so a room's frames reach Redis in the order they were received. Init segments are also kept in
-a Redis hash per room, so a process that subscribes mid-stream can serve late joiners.
+messages (it delivered them locally already). Messages are written to Redis at once, in the
+callback that produced them, on one connection kept for publishing (its replies read by a task),
+so a room's frames reach Redis in the order they were received; while that connection is down,
+they go through a queue and one task instead. Init segments are also kept in a Redis hash per
+room, so a process that subscribes mid-stream can serve late joiners.
 
 Message: origin (16 bytes) | kind (b"A" audio records, b"E" JSON event) | body.
 """
@@ -17,12 +19,19 @@ import logging
 from collections.abc import Callable
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
+
+from parvis.live import metrics
 
 log = logging.getLogger("parvis.live")
 AUDIO = b"A"
 EVENT = b"E"
 INIT_TTL_SECONDS = 12 * 3600
 MAX_BATCH = 256  # messages per pipelined round trip to Redis
+# Audio waiting to reach Redis past this is dropped (counted) rather than buffered without end:
+# a Redis that stopped reading must not grow the process. Events are never dropped.
+MAX_UNSENT_BYTES = 4 * 1024 * 1024
+RECONNECT_SECONDS = 1.0
 
 
 class RedisBus:
@@ -43,6 +52,7 @@ class RedisBus:
         # (operation, key or channel, hash field, data), published in order by one task.
         self._outbox: asyncio.Queue[tuple[str, str, str, bytes]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._publisher: AbstractConnection | None = None
 
     def channel(self, room_id: int) -> str:
         """The pub/sub channel of a room."""
@@ -54,6 +64,7 @@ class RedisBus:
         self._tasks = [
             asyncio.create_task(self._read()),
             asyncio.create_task(self._publish()),
+            asyncio.create_task(self._keep_publisher()),
         ]
 
     async def subscribe(self, room_id: int) -> dict[int, bytes]:
@@ -67,8 +78,50 @@ class RedisBus:
         await self.pubsub.unsubscribe(self.channel(room_id))
 
     def publish(self, room_id: int, kind: bytes, body: bytes) -> None:
-        """Queue a message for the other processes (never blocks the caller)."""
-        self._outbox.put_nowait(("pub", self.channel(room_id), "", self.origin + kind + body))
+        """Send a message to the other processes now, without waiting for Redis's reply (never
+        blocks the caller); queued for the publishing task while the connection is down."""
+        channel, message = self.channel(room_id), self.origin + kind + body
+        if not self._send_now(channel, message, droppable=kind == AUDIO):
+            self._outbox.put_nowait(("pub", channel, "", message))
+
+    def _send_now(self, channel: str, message: bytes, *, droppable: bool) -> bool:
+        # redis-py sends only through a coroutine that waits for the socket's buffer to drain
+        # (`send_packed_command`), so a frame would leave one event-loop pass later at best, and
+        # behind the previous batch's round trip: in a join storm that was half the Redis hop
+        # (p99 46 of ~90 ms, bench/README.md). So the connection redis-py opened (with its
+        # authentication, database and TLS) is written to directly; `_keep_publisher` reads
+        # the replies. Returns False when it cannot take the message (the caller queues it).
+        connection = self._publisher
+        writer = getattr(connection, "_writer", None)
+        if connection is None or writer is None or writer.is_closing():
+            return False
+        if droppable and writer.transport.get_write_buffer_size() > MAX_UNSENT_BYTES:
+            metrics.BUS_UNSENT.inc()
+            return True
+        writer.writelines(connection.pack_command("PUBLISH", channel, message))
+        return True
+
+    async def _keep_publisher(self) -> None:
+        # The publishing connection's life: open it, read its replies (PUBLISH answers with a
+        # count) so they do not pile up, and open another when it fails.
+        while True:
+            connection: AbstractConnection = (
+                self.redis.connection_pool.make_connection()  # type: ignore[no-untyped-call]
+            )
+            try:
+                await connection.connect()  # type: ignore[no-untyped-call]
+                self._publisher = connection
+                while True:
+                    await connection.read_response()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("live: the Redis publishing connection failed; reopening it")
+            finally:
+                self._publisher = None
+                with contextlib.suppress(Exception):
+                    await connection.disconnect(nowait=True)
+            await asyncio.sleep(RECONNECT_SECONDS)
 
     def store_init(self, room_id: int, stream: int, init: bytes) -> None:
         """Remember a stream's init segment for processes that subscribe later."""

@@ -50,6 +50,10 @@ REFUSED_ACTIONS = Counter(
 RECORDED_BYTES = Counter(
     "parvis_live_recorded_bytes_total", "Audio bytes written to room recordings by this process."
 )
+BUS_UNSENT = Counter(
+    "parvis_live_bus_unsent_total",
+    "Audio messages not published because Redis was not taking them (over 4 MB waiting).",
+)
 BUS_DELAY = Histogram(
     "parvis_live_bus_delay_seconds",
     "From a cluster's arrival at the relay of its speaker's process to its arrival in this "

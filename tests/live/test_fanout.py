@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -9,18 +10,20 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from websockets.sync.client import ClientConnection, connect
 
 from parvis.accounts import services as accounts
 from parvis.accounts.models import User
 from parvis.config import Settings
 from parvis.live import rooms
+from parvis.live.fanout import AUDIO, EVENT, RedisBus
 from parvis.live.relay import INIT, MEDIA, decode_records
 from parvis.live.webm import recorder_like_stream
 from parvis.runtime import Runtime
@@ -163,3 +166,53 @@ def test_chat_limits_count_per_account_across_processes(
         b.send(json.dumps({"type": "chat", "text": "one more via the second"}))
         refusal, _ = _events_until(b, "error")
         assert refusal["code"] == "rate_limited"
+
+
+def test_the_bus_publishes_at_once_and_again_after_its_connection_is_cut() -> None:
+    """Frames leave in the call that sends them, not through a task; a message sent while the
+    publishing connection is down waits in the queue; a cut connection is reopened."""
+    if not _redis_up():
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    url = "redis://127.0.0.1:6379/0"
+    prefix = f"parvis-test-{uuid.uuid4().hex[:8]}:"
+
+    async def until(condition: Callable[[], bool]) -> None:
+        for _ in range(500):
+            if condition():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("timed out")
+
+    async def scenario() -> list[bytes]:
+        heard: list[bytes] = []
+        listener = RedisBus(url, prefix, b"L" * 16, lambda room, kind, body: heard.append(body))
+        speaker = RedisBus(url, prefix, b"S" * 16, lambda room, kind, body: None)
+        admin = aioredis.from_url(url)
+        try:
+            await listener.start()
+            await listener.subscribe(7)
+            speaker.publish(7, EVENT, b"queued before the bus started")
+            await speaker.start()
+            await until(lambda: len(heard) == 1)
+            await until(lambda: speaker._publisher is not None)
+            first = speaker._publisher
+            speaker.publish(7, AUDIO, b"at once")
+            assert speaker._outbox.empty()  # written to Redis in the call itself
+            await until(lambda: len(heard) == 2)
+            publishers = [c for c in await admin.client_list() if c.get("cmd") == "publish"]
+            for client in publishers:
+                await admin.client_kill_filter(_id=client["id"])
+            await until(lambda: speaker._publisher not in (None, first))
+            speaker.publish(7, AUDIO, b"after the cut")
+            await until(lambda: len(heard) == 3)
+        finally:
+            await speaker.close()
+            await listener.close()
+            await admin.aclose()
+        return heard
+
+    assert asyncio.run(scenario()) == [
+        b"queued before the bus started",
+        b"at once",
+        b"after the cut",
+    ]
