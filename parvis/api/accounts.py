@@ -17,13 +17,25 @@ from parvis.api.pagination import PAGE_OPENAPI, link_header, max_id_param, page_
 from parvis.api.params import Params, read_params
 from parvis.api.pins import pinned_page
 from parvis.api.responses import status_page
+from parvis.config import Settings
 from parvis.errors import InvalidInput, NotFound, PermissionDenied
+from parvis.moderation.enforcement import WITHDRAWN, account_restriction
 from parvis.runtime import Runtime, get_runtime
 from parvis.social import feeds, graph, search
 from parvis.social.feeds import PageQuery
 from parvis.social.visibility import load_viewer
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+
+
+def _shown_account(session: Session, user: User, settings: Settings) -> entities.Account:
+    """The Account entity of one account asked for by id or handle, marked `suspended` while a
+    decision suspends or terminates it (its statuses are then out of view)."""
+    entity = entities.account(user, settings)
+    standing = account_restriction(session, user.id)
+    if standing is not None and standing.action in WITHDRAWN:
+        return entities.marked_suspended(entity)
+    return entity
 
 
 def _account(session: Session, account_id: str) -> User:
@@ -118,7 +130,7 @@ def lookup(
         user = accounts.get_user_by_username(session, username)
         if not viewer_for(session, who).can_see_account(user.id):
             raise NotFound("Record not found")
-        return entities.account(user, runtime.settings)
+        return _shown_account(session, user, runtime.settings)
 
 
 @router.get("/search")
@@ -146,7 +158,7 @@ def get_account(
     """One account (shown across a block too, as Mastodon does; its statuses are not)."""
     require_if_token(who, "read:accounts")
     with runtime.db.session() as session:
-        return entities.account(_account(session, account_id), runtime.settings)
+        return _shown_account(session, _account(session, account_id), runtime.settings)
 
 
 @router.get("/{account_id}/statuses", openapi_extra=PAGE_OPENAPI)

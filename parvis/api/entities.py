@@ -105,6 +105,9 @@ class Account(TypedDict):
     emojis: list[Any]
     fields: list[Field]
     parvis: AccountExtras
+    # Mastodon's extra attribute, present only on an account suspended (or, in Parvis, also
+    # terminated) by a decision in force: clients show the account as suspended.
+    suspended: NotRequired[bool]
 
 
 class Source(TypedDict):
@@ -356,6 +359,13 @@ def account(user: AnyUser, settings: Settings) -> Account:
     built = _build_account(user, settings)
     _accounts[key] = (now + _ACCOUNT_TTL, built)
     return built
+
+
+def marked_suspended(entity: Account) -> Account:
+    """A copy of an Account entity marked `suspended` (the cached original is left alone)."""
+    marked = entity.copy()
+    marked["suspended"] = True
+    return marked
 
 
 def _build_account(user: AnyUser, settings: Settings) -> Account:

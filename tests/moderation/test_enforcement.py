@@ -623,11 +623,16 @@ def test_a_suspended_or_terminated_account_leaves_public_view(
         assert status.status_code == 404
         assert reason in status.json()["error"]
         assert f"decision {decision.id}" in status.json()["error"]
+    account = client.get(f"/api/v1/accounts/{member.id}").json()
+    assert account["suspended"] is True
+    assert client.get("/api/v1/accounts/lookup?acct=member").json()["suspended"] is True
+    assert "suspended" not in client.get(f"/api/v1/accounts/{other.id}").json()
     if action == Action.SUSPEND:  # back in view once the suspension ends
         assert decision.ends_at is not None
         expiry.expire(runtime.db, runtime.services, decision.ends_at + timedelta(seconds=1))
         assert client.get(f"/@member/{post_id}").status_code == 200
         assert str(post_id) in {s["id"] for s in client.get("/api/v1/timelines/public").json()}
+        assert "suspended" not in client.get(f"/api/v1/accounts/{member.id}").json()
 
 
 # Several decisions in force on one subject: the strongest holds, the others wait their turn.

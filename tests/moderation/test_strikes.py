@@ -66,6 +66,34 @@ def _warn(runtime: Runtime, member: User, moderator: User) -> Decision:
     return _harassment(runtime, SubjectType.ACCOUNT, member.id, Action.NO_ACTION, moderator)
 
 
+def _appeal(
+    runtime: Runtime,
+    decision: Decision,
+    moderator: User,
+    outcome: AppealState,
+    facts: str,
+    new_action: Action | None = None,
+) -> Decision:
+    """The affected member appeals; another moderator decides with this outcome."""
+    with runtime.db.session() as session:
+        assert decision.affected_user_id is not None
+        appeal = appeals.file_appeal(
+            session,
+            session.get_one(User, decision.affected_user_id),
+            decision.id,
+            "I was quoting someone.",
+        )
+        return appeals.decide_appeal(
+            session,
+            appeal.id,
+            session.get_one(User, moderator.id),
+            publication.cited_rule(session, session.get_one(Decision, decision.id)),
+            outcome=outcome,
+            facts=facts,
+            new_action=new_action,
+        )
+
+
 def test_third_strike_suspends_by_an_escalation_decision(
     runtime: Runtime, make_user: MakeUser, post_by: Callable[[User, str], int]
 ) -> None:
@@ -111,18 +139,7 @@ def test_a_reversed_decision_carries_no_strike(
     moderator = make_user("mod", role=Role.MODERATOR)
     other = make_user("other_mod", role=Role.MODERATOR)
     first = _remove(runtime, post_by(author, "insult 1"), moderator)
-    with runtime.db.session() as session:
-        appeal = appeals.file_appeal(
-            session, session.get_one(User, author.id), first.id, "I was quoting someone."
-        )
-        appeals.decide_appeal(
-            session,
-            appeal.id,
-            session.get_one(User, other.id),
-            publication.parsed(publication.get_version(session)).rule("harassment").info(1),
-            outcome=AppealState.REVERSED,
-            facts="The post quoted an insult to condemn it.",
-        )
+    _appeal(runtime, first, other, AppealState.REVERSED, "The post quoted an insult to condemn it.")
     _remove(runtime, post_by(author, "insult 2"), moderator)
     _remove(runtime, post_by(author, "insult 3"), moderator)
     with runtime.db.session() as session:
@@ -150,19 +167,7 @@ def test_an_appeal_outcome_keeps_the_strike_dated_from_the_first_decision(
     with runtime.db.session() as session:
         stored = session.get_one(Decision, first.id)
         stored.starts_at = stored.starts_at - timedelta(days=80)
-    with runtime.db.session() as session:
-        appeal = appeals.file_appeal(
-            session, session.get_one(User, author.id), first.id, "I was quoting someone."
-        )
-        appeals.decide_appeal(
-            session,
-            appeal.id,
-            session.get_one(User, other.id),
-            publication.cited_rule(session, session.get_one(Decision, first.id)),
-            outcome=outcome,
-            facts="The insult was direct; the decision stands.",
-            new_action=new_action,
-        )
+    _appeal(runtime, first, other, outcome, "The insult was direct.", new_action)
     with runtime.db.session() as session:
         assert strikes(session, author.id, 90) == 1  # day 80: still in the window
         assert strikes(session, author.id, 75) == 0  # the outcome's own date does not count
