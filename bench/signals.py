@@ -5,6 +5,7 @@ cost of screening on post creation, and precision/recall on a labelled sample.
     .venv/bin/python bench/signals.py --posts 20000  # quicker
     .venv/bin/python bench/signals.py --posts 20000 --runs 1 \
         --database-url postgresql+psycopg://root@127.0.0.1:5432/test  # screening on PostgreSQL
+    .venv/bin/python bench/signals.py --posts 20000 --runs 1 --stages  # where screening's time goes
 
 Writes bench/out/signals-<time>.json. Runs on one core, in-process. Screening is measured on
 a new SQLite file, or, with `--database-url`, in a scratch database created on that PostgreSQL
@@ -23,7 +24,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -115,6 +117,13 @@ def main() -> None:
         default="",
         help="screen on this PostgreSQL server (in a scratch database) instead of SQLite",
     )
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="also time the stages of screening (detectors, first statement, the decision's "
+        "parts) and report their medians, for posts with and without a decision (the timers "
+        "add a few microseconds per stage to the measure)",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     fake = Faker(["en_US", "fr_FR", "de_DE", "it_IT", "es_ES"])
@@ -154,7 +163,8 @@ def main() -> None:
         }
         for kind, c in counts.items()
     }
-    added = screening_overhead(texts[: args.screened], args.database_url)
+    stages = StageTimers() if args.stages else None
+    added = screening_overhead(texts[: args.screened], args.database_url, stages)
     report: dict[str, Any] = {
         "posts": len(texts),
         "runs": args.runs,
@@ -184,7 +194,82 @@ def main() -> None:
         f"p50 {added['with_decision_p50']} ms; each one's statement then delivered after "
         f"the commit in {added['statement_delivery_after_commit_ms']} ms)"
     )
+    if stages is not None:
+        for group, medians in added["stages_us"].items():
+            timed = ", ".join(f"{stage.strip()} {us} µs" for stage, us in medians.items())
+            print(f"stage medians, posts {group}: {timed}")
     print(f"report written to {path}")
+
+
+class StageTimers:
+    """Wall time per stage of screening, per post (`--stages`): the functions screening calls
+    are wrapped in timers where they are looked up (module attributes), and each screened
+    post's totals are kept. Nested stages overlap: "decision" holds its parts below it."""
+
+    # (module, attribute, stage): the detectors, screening's own reads, then the decision.
+    POINTS = (
+        ("parvis.moderation.screening", "first_look", "first statement"),
+        ("parvis.moderation.screening", "moderation_state", "rules and lists"),
+        ("parvis.moderation.signals.inline", "detect", "detectors"),
+        ("parvis.moderation.signals.words", "detect", "watched words"),
+        ("parvis.moderation.screening", "_flood_signals", "flood"),
+        ("parvis.moderation.screening", "evaluate", "rule evaluation"),
+        ("parvis.moderation.screening", "take_decision", "decision"),
+        ("parvis.moderation.decisions", "_check", "  checks"),
+        ("parvis.moderation.decisions", "insert_object", "  decision INSERT"),
+        ("parvis.moderation.decisions", "build_statement", "  statement built"),
+        ("parvis.moderation.dsa", "validate_statement", "  statement validated"),
+        ("parvis.moderation.decisions", "_SET_STATEMENT", "  statement written"),
+        ("parvis.moderation.decisions", "_apply", "  effect"),
+        ("parvis.audit.log", "record_decision", "  log leaf"),
+    )
+
+    def __init__(self) -> None:
+        self.current: dict[str, float] = defaultdict(float)
+        self.posts: list[tuple[bool, dict[str, float]]] = []
+
+    def install(self) -> None:
+        """Wrap every point (once per process: the wrappers stay for the run)."""
+        import importlib
+
+        for module_name, attribute, stage in self.POINTS:
+            module = importlib.import_module(module_name)
+            original = getattr(module, attribute)
+            if hasattr(original, "write"):  # a HotSQL statement: time its write
+                original.write = self._timed(original.write, stage)
+            else:
+                setattr(module, attribute, self._timed(original, stage))
+
+    def _timed(self, function: Callable[..., Any], stage: str) -> Callable[..., Any]:
+        current = self.current
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                current[stage] += time.perf_counter() - started
+
+        return timed
+
+    def end_post(self, decided: bool) -> None:
+        """Keep the post's stage times and start the next post's."""
+        self.posts.append((decided, dict(self.current)))
+        self.current.clear()
+
+    def medians(self) -> dict[str, dict[str, float]]:
+        """Median microseconds per stage, over posts with a decision and posts without."""
+        result: dict[str, dict[str, float]] = {}
+        for decided, group in ((True, "with a decision"), (False, "without")):
+            chosen = [times for was, times in self.posts if was == decided]
+            if not chosen:
+                continue
+            result[group] = {
+                stage: round(statistics.median(times.get(stage, 0.0) for times in chosen) * 1e6)
+                for _module, _attribute, stage in self.POINTS
+                if any(stage in times for times in chosen)
+            }
+        return result
 
 
 AUTHORS = 200
@@ -228,9 +313,12 @@ def write_search_index(session: Session) -> None:
         driver.execute("RELEASE post_search_index")
 
 
-def screening_overhead(texts: list[str], server_url: str = "") -> dict[str, float]:
+def screening_overhead(
+    texts: list[str], server_url: str = "", stages: StageTimers | None = None
+) -> dict[str, Any]:
     """Post creation through the service with inline screening, in-process: on a new SQLite
-    file, or in a scratch database on the PostgreSQL server of `server_url`."""
+    file, or in a scratch database on the PostgreSQL server of `server_url`; with `stages`,
+    each stage of screening timed too."""
     from parvis.accounts import services as accounts
     from parvis.accounts.models import User
     from parvis.config import Settings
@@ -272,6 +360,8 @@ def screening_overhead(texts: list[str], server_url: str = "") -> dict[str, floa
                 ).id
                 for n in range(authors)
             ]
+        if stages is not None:
+            stages.install()
         gc.freeze()  # as the server does once started (parvis.app)
         # The added latency is the time spent in screen_post, measured on its own inside the
         # post's transaction (the difference of two noisy create_post timings hid it in noise),
@@ -287,11 +377,15 @@ def screening_overhead(texts: list[str], server_url: str = "") -> dict[str, floa
                 post = posts.create_post(session, settings, me, PostDraft(body=text[:4000]))
                 session.flush()  # the post's own writes are the post's, not screening's
                 write_search_index(session)
+                if stages is not None:
+                    stages.current.clear()  # creating the post ran some of the same functions
                 screening = time.perf_counter()
                 taken = screen_post(session, runtime.services, post)
                 session.flush()  # screening's writes count, even those left for the commit
                 done = time.perf_counter()
                 added.append((done - screening) * 1000)
+                if stages is not None:
+                    stages.end_post(bool(taken))
                 (deciding if taken else undecided).append((done - screening) * 1000)
                 whole.append((done - started) * 1000)
         # Screening's statements of reasons are told after the post's transaction commits
@@ -307,7 +401,7 @@ def screening_overhead(texts: list[str], server_url: str = "") -> dict[str, floa
     def pct(values: list[float], q: float) -> float:
         return values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
 
-    return {
+    result: dict[str, Any] = {
         "p50": round(pct(added, 0.5), 3),
         "p99": round(pct(added, 0.99), 3),
         "no_decision_p50": round(pct(undecided, 0.5), 3),
@@ -319,6 +413,9 @@ def screening_overhead(texts: list[str], server_url: str = "") -> dict[str, floa
         "create_p99": round(pct(whole, 0.99), 3),
         "statement_delivery_after_commit_ms": round(delivery_ms, 3),
     }
+    if stages is not None:
+        result["stages_us"] = stages.medians()
+    return result
 
 
 if __name__ == "__main__":
