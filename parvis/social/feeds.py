@@ -21,6 +21,7 @@ from parvis.moderation.enforcement import (
     post_restrictions,
     withdrawn_account_ids,
 )
+from parvis.moderation.models import AccountRestriction
 from parvis.social.models import Post, PostKind
 from parvis.social.rows import PostRow
 from parvis.social.visibility import Viewer, can_see_post
@@ -347,11 +348,6 @@ def thread(session: Session, viewer: Viewer, post: Post, *, max_replies: int = 5
     its whole sub-tree.
     """
     root_id = post.thread_root_id or post.id
-    withdrawn = set(session.scalars(withdrawn_account_ids()))
-
-    def shown(row: Post) -> bool:
-        return can_see_post(viewer, row) and row.author_id not in withdrawn
-
     rows = list(
         session.scalars(
             select(Post)
@@ -360,6 +356,18 @@ def thread(session: Session, viewer: Viewer, post: Post, *, max_replies: int = 5
             .limit(max_replies + 200)
         )
     )
+    # Only the thread's own authors are asked about: an instance may hold many suspensions.
+    withdrawn = set(
+        session.scalars(
+            withdrawn_account_ids().where(
+                AccountRestriction.user_id.in_({row.author_id for row in rows})
+            )
+        )
+    )
+
+    def shown(row: Post) -> bool:
+        return can_see_post(viewer, row) and row.author_id not in withdrawn
+
     by_id = {row.id: row for row in rows}
     ancestors: list[Post] = []
     cursor = post.in_reply_to_id
