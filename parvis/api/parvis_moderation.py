@@ -219,12 +219,10 @@ async def decide_appeal(
             row = session.get(Appeal, _number(appeal_id))
             if row is None or row.decision_id is None:
                 raise NotFound("Record not found")
-            original = session.get_one(Decision, row.decision_id)
             outcome_decision = appeals.decide_appeal(
                 session,
                 row.id,
                 session.get_one(User, user.id),
-                publication.cited_rule(session, original),
                 outcome=AppealState(outcome),
                 facts=params.get("facts"),
                 new_action=Action(new_action) if new_action else None,

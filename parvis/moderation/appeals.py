@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from parvis.accounts.models import User
 from parvis.audit import log as audit_log
 from parvis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from parvis.moderation import decisions
+from parvis.moderation import decisions, publication
 from parvis.moderation.models import (
     Action,
     Appeal,
@@ -20,7 +20,6 @@ from parvis.moderation.models import (
     Decision,
     DecisionState,
 )
-from parvis.moderation.reasons import RuleInfo
 from parvis.storage.base import utcnow
 
 APPEAL_MONTHS = 6
@@ -75,7 +74,6 @@ def decide_appeal(
     session: Session,
     appeal_id: int,
     moderator: User,
-    rule: RuleInfo,
     *,
     outcome: AppealState,
     facts: str,
@@ -84,7 +82,9 @@ def decide_appeal(
     """Uphold, reverse or modify the appealed decision, by a moderator who did not take it.
 
     Reversal restores the content or account at once. The outcome is recorded as a new decision
-    that supersedes the original, with its own statement of reasons.
+    that supersedes the original, with its own statement of reasons; it cites the original's
+    rule as the rulebook version it was taken under worded it (`publication.cited_rule`),
+    whatever was published since.
     """
     if not moderator.is_moderator:
         raise PermissionDenied("Only moderators decide appeals.")
@@ -100,8 +100,6 @@ def decide_appeal(
         )
     if outcome == AppealState.OPEN:
         raise InvalidInput("Choose an outcome: upheld, reversed or modified.", "outcome")
-    if rule.id != original.rule_id and outcome != AppealState.MODIFIED:
-        raise InvalidInput("Upholding or reversing cites the original decision's rule.", "rule")
     if outcome == AppealState.REVERSED:
         action = Action.RESTORE
     elif outcome == AppealState.UPHELD:
@@ -113,7 +111,11 @@ def decide_appeal(
     outcome_decision = decisions.decide(
         session,
         decisions.superseding(
-            original, action=action, rule=rule, facts=facts, decided_by_id=moderator.id
+            original,
+            action=action,
+            rule=publication.cited_rule(session, original),
+            facts=facts,
+            decided_by_id=moderator.id,
         ),
     )
     appeal.state = outcome.value

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parvis.accounts.models import User
-from parvis.moderation import appeals, decisions, lists, publication
+from parvis.moderation import appeals, decisions, lists
 from parvis.moderation.models import AppealState, SubjectType
 from parvis.moderation.services import deliver
 from parvis.runtime import Runtime
@@ -63,13 +63,10 @@ def leaked_dossier(session: Session, runtime: Runtime) -> None:
         journalist_decision.id,
         "My post reports on the file and links my newsletter; it does not publish the file.",
     )
-    row = publication.get_version(session)
-    rule = publication.parsed(row).rule("hacked-materials").info(row.version)
     outcome = appeals.decide_appeal(
         session,
         appeal.id,
         ana,
-        rule,
         outcome=AppealState.UPHELD,
         facts="The linked newsletter page's main item is the listed file; the warning stays, "
         "and the account stays active.",

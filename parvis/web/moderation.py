@@ -262,15 +262,10 @@ def decide_appeal(
     ):
         raise InvalidInput("Outcome must be upheld, reversed or modified.", "outcome")
     with runtime.db.session() as session:
-        appeal = session.get(Appeal, appeal_id)
-        if appeal is None or appeal.decision_id is None:
-            raise NotFound("No such appeal.")
-        original = session.get_one(Decision, appeal.decision_id)
         outcome_decision = appeals.decide_appeal(
             session,
             appeal_id,
             session.get_one(User, moderator.id),
-            publication.cited_rule(session, original),
             outcome=AppealState(outcome),
             facts=facts,
             new_action=Action(new_action) if new_action in ACTIONS else None,

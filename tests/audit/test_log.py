@@ -28,7 +28,6 @@ from parvis.runtime import Runtime
 from parvis.storage.base import utcnow
 from tests.audit.conftest import Decide
 from tests.conftest import MakeUser
-from tests.moderation.conftest import HARASSMENT
 
 
 def _leaves(runtime: Runtime) -> list[LogLeaf]:
@@ -153,6 +152,8 @@ def test_expiry_and_appeal_outcomes_are_logged(
     runtime: Runtime, decide_post: Decide, make_user: MakeUser
 ) -> None:
     other = make_user("other", role=Role.MODERATOR)
+    with runtime.db.session() as session:
+        publication.ensure_default(session)  # the appeal's outcome cites the rule it words
     decision = decide_post(Action.DEMOTE)
     with runtime.db.session() as session:
         row = session.get_one(Decision, decision.id)
@@ -168,7 +169,6 @@ def test_expiry_and_appeal_outcomes_are_logged(
             session,
             appeal.id,
             session.get_one(User, other.id),
-            HARASSMENT,
             outcome=AppealState.REVERSED,
             facts="Read in context the post quotes someone else.",
         )

@@ -307,7 +307,6 @@ def test_editing_an_appeal_outcome_names_its_leaf(
 ) -> None:
     from parvis.moderation import appeals
     from parvis.moderation.models import AppealState
-    from tests.moderation.conftest import HARASSMENT
 
     other = make_user("other_mod", role=Role.MODERATOR)
     with runtime.db.session() as session:
@@ -318,7 +317,6 @@ def test_editing_an_appeal_outcome_names_its_leaf(
             session,
             appeal.id,
             session.get_one(User, other.id),
-            HARASSMENT,
             outcome=AppealState.UPHELD,
             facts="The insult was direct.",
         )

@@ -21,7 +21,6 @@ from parvis.moderation.models import (
 from parvis.runtime import Runtime
 from parvis.storage.base import utcnow
 from tests.conftest import MakeUser
-from tests.moderation.conftest import HARASSMENT
 
 PostBy = Callable[[User, str], int]
 RemovePost = Callable[[int, User], Decision]
@@ -50,11 +49,11 @@ def test_reversal_by_another_moderator_restores_the_post(
     with runtime.db.session() as session:
         with pytest.raises(PermissionDenied, match="another moderator"):
             appeals.decide_appeal(
-                session, appeal.id, session.get_one(User, first_mod.id), HARASSMENT,
+                session, appeal.id, session.get_one(User, first_mod.id),
                 outcome=AppealState.REVERSED, facts="Quoted, not meant.",
             )  # fmt: skip
         outcome = appeals.decide_appeal(
-            session, appeal.id, session.get_one(User, second_mod.id), HARASSMENT,
+            session, appeal.id, session.get_one(User, second_mod.id),
             outcome=AppealState.REVERSED, facts="The post quoted the abuse to denounce it.",
         )  # fmt: skip
     with runtime.db.session() as session:
@@ -73,7 +72,7 @@ def test_upheld_appeal_is_a_new_decision_and_keeps_the_effect(
             session, session.get_one(User, author.id), decision.id, "Unfair!!!!"
         )
         outcome = appeals.decide_appeal(
-            session, appeal.id, session.get_one(User, second_mod.id), HARASSMENT,
+            session, appeal.id, session.get_one(User, second_mod.id),
             outcome=AppealState.UPHELD, facts="The insults were direct and repeated.",
         )  # fmt: skip
         assert outcome.statement_json
@@ -112,11 +111,11 @@ def test_modified_outcome_needs_a_different_action(
         moderator = session.get_one(User, second_mod.id)
         with pytest.raises(InvalidInput, match="different action"):
             appeals.decide_appeal(
-                session, appeal.id, moderator, HARASSMENT,
+                session, appeal.id, moderator,
                 outcome=AppealState.MODIFIED, facts="f", new_action=Action.REMOVE,
             )  # fmt: skip
         appeals.decide_appeal(
-            session, appeal.id, moderator, HARASSMENT, outcome=AppealState.MODIFIED,
+            session, appeal.id, moderator, outcome=AppealState.MODIFIED,
             facts="Harsh but not targeted: a warning screen is enough.",
             new_action=Action.INTERSTITIAL,
         )  # fmt: skip

@@ -267,10 +267,8 @@ def test_a_member_hears_of_a_pending_removal_before_its_reversal(
             session, session.get_one(User, author.id), removal.id, "That is my own address."
         )
     with runtime.db.session() as session:
-        row = publication.get_version(session)
-        rule = publication.parsed(row).rule(removal.rule_id).info(row.version)
         reversal = appeals.decide_appeal(
-            session, appeal.id, session.get_one(User, moderator.id), rule,
+            session, appeal.id, session.get_one(User, moderator.id),
             outcome=AppealState.REVERSED, facts="The member published their own address.",
         )  # fmt: skip
         services.deliver(session, runtime.services, reversal)

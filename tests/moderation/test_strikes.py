@@ -87,7 +87,6 @@ def _appeal(
             session,
             appeal.id,
             session.get_one(User, moderator.id),
-            publication.cited_rule(session, session.get_one(Decision, decision.id)),
             outcome=outcome,
             facts=facts,
             new_action=new_action,

@@ -228,7 +228,6 @@ def test_appeal_reversals_by_account_age_are_compared_with_the_stated_test(
                     session,
                     appeal.id,
                     session.get_one(User, world.mod2.id),
-                    world.rule("hacked-materials"),
                     outcome=outcome,
                     facts="Looked at again on appeal.",
                 )

@@ -88,7 +88,6 @@ def report(world: World, make_user: Callable[..., User]) -> Report:
             session,
             appeal.id,
             session.get_one(User, world.mod2.id),
-            world.rule("harassment"),
             outcome=AppealState.REVERSED,
             facts="The post quoted the insult to condemn it.",
         )
