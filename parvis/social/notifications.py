@@ -5,8 +5,12 @@ from __future__ import annotations
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from parvis.moderation.enforcement import WITHDRAWN, post_restrictions, withdrawn_account_ids
-from parvis.moderation.models import AccountRestriction
+from parvis.moderation.enforcement import (
+    WITHDRAWN,
+    account_restriction,
+    post_restrictions,
+    withdrawn_account_ids,
+)
 from parvis.social import events
 from parvis.social.events import EventKind
 from parvis.social.models import Block, Mute, Notification, NotificationKind, Post
@@ -142,17 +146,12 @@ def is_shown(session: Session, viewer: Viewer, row: Notification) -> bool:
     """Whether the viewer is shown this notification, by the rules `list_notifications` applies
     (its actor hidden by a block or mute, or suspended or terminated by a decision, its post
     deleted, hidden or removed by a decision)."""
-    if row.kind != NotificationKind.MODERATION and (
-        row.actor_id in viewer.hidden_author_ids
-        or session.scalar(
-            select(AccountRestriction.user_id).where(
-                AccountRestriction.user_id == row.actor_id,
-                AccountRestriction.action.in_(WITHDRAWN),
-            )
-        )
-        is not None
-    ):
-        return False
+    if row.kind != NotificationKind.MODERATION:
+        if row.actor_id in viewer.hidden_author_ids:
+            return False
+        standing = account_restriction(session, row.actor_id)
+        if standing is not None and standing.action in WITHDRAWN:
+            return False
     post = session.get(Post, row.post_id) if row.post_id is not None else None
     return _shown(viewer, row, post, _removed(session, {post.id} if post else set()))
 

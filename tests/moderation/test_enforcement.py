@@ -28,7 +28,7 @@ from parvis.moderation.models import (
 from parvis.runtime import Runtime
 from parvis.social import feeds, graph, media, posts, search
 from parvis.social.feeds import PageQuery
-from parvis.social.models import Post
+from parvis.social.models import Notification, Post
 from parvis.social.posts import PostDraft
 from parvis.social.visibility import load_viewer
 from tests.conftest import MakeUser, outbox_messages
@@ -607,13 +607,20 @@ def test_a_suspended_or_terminated_account_leaves_public_view(
     # Quotes of it show it unavailable; its follow is no longer news.
     with runtime.db.session() as session:
         viewer = load_viewer(session, other.id)
-        from parvis.social.notifications import list_notifications
+        from parvis.social.notifications import is_shown, list_notifications
         from parvis.social.views import build_view
 
         quoting = build_view(session, viewer, session.get_one(Post, quote))
         assert quoting.quote is None
         assert quoting.quote_unavailable
         assert not [n for n in list_notifications(session, viewer) if n.actor_id == member.id]
+        followed = session.scalars(  # the streaming API asks one notification at a time
+            select(Notification).where(
+                Notification.user_id == other.id, Notification.actor_id == member.id
+            )
+        ).all()
+        assert followed
+        assert not any(is_shown(session, viewer, n) for n in followed)
     # Nor by link: the post's page, the API's status and the repost say why.
     page = client.get(f"/@member/{post_id}")
     assert page.status_code == 404
