@@ -331,6 +331,7 @@ class Stats:
     closed_early: int = 0  # closed by the server before the welcome
     closed_later: int = 0  # closed by the server while listening
     queued: int = 0  # told to wait in line at least once
+    queued_joined: int = 0  # of those, welcomed before the run ended
     sampled: int = 0
     cpu_seconds: float = 0.0
 
@@ -380,6 +381,7 @@ async def join(source: str, port: int, path: str, stats: Stats) -> tuple[socket.
                 seen_waiting = True
                 stats.queued += 1
             if WELCOME in buffer:
+                stats.queued_joined += seen_waiting
                 stats.joins.append(time.monotonic() - started)
                 stats.welcomed_at.append(time.time())
                 return sock, buffer
@@ -678,7 +680,12 @@ def run(
         busy = machine_busy() - busy_before
         redis_used = redis_cpu() - redis_before
         elapsed = time.time() - start
-        counters_after = [server_counters(port) for port in ports]
+        try:
+            counters_after = [server_counters(port) for port in ports]
+        except OSError as exc:
+            died = [(p.pid, p.poll()) for p, _ in servers]
+            message = f"/metrics failed after the run ({exc}); servers (pid, exit): {died}"
+            raise SystemExit(message) from exc
         parts = [queue.get(timeout=120) for _ in workers]
         for worker in workers:
             worker.join(30)
@@ -728,6 +735,16 @@ def run(
         "closed_later": sum(part["closed_later"] for part in parts),
         "queued": sum(part["queued"] for part in parts),
         "not_admitted": listeners - len(joins),
+        # Of those, still in the waiting line (told their place) when the run ended; the rest
+        # had not been answered yet (the kernel's accept queue, or the server's handshake).
+        "in_line_at_end": sum(part["queued"] - part["queued_joined"] for part in parts),
+        "unanswered_at_end": listeners
+        - len(joins)
+        - sum(
+            part["queued"] - part["queued_joined"] + part["errors"] + part["closed_early"]
+            for part in parts
+        )
+        - sum(part["refused"] for part in parts),
         "admission_rate": len(joins) / max(1e-9, max(welcomed, default=start) - start),
         "last_welcome_s": max(welcomed, default=start) - start,
         "join_p50_ms": percentile(joins, 0.5) * 1000,
@@ -871,7 +888,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             for key, label in (
                 ("connect_errors", "connect errors"),
                 ("closed_early", "closed before welcome"),
-                ("not_admitted", "still connecting when the run ended"),
+                ("in_line_at_end", "in the waiting line when the run ended"),
+                ("unanswered_at_end", "not yet answered when the run ended"),
                 ("closed_later", "disconnected later"),
             )
             if r[key]

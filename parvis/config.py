@@ -105,7 +105,8 @@ class Settings(BaseSettings):
     # listeners (stretched in big rooms to stay under live_max_writes_per_second socket writes
     # per process); how far a listener may fall behind (bytes buffered, or messages on servers
     # other than uvicorn) before frames are dropped for them, and how long a stalled listener is
-    # kept; writing frames straight to uvicorn's transports (much cheaper than ASGI sends);
+    # kept; writing frames straight to uvicorn's transports (much cheaper than ASGI sends), and
+    # from a writer thread that releases the GIL per batch of listeners (parvis.live.writer);
     # the Redis key/channel prefix for fan-out across processes (used when redis_url is set).
     live_admissions_per_second: float = Field(default=2000.0, gt=0)
     live_admission_burst: int = Field(default=100, ge=1)
@@ -116,6 +117,7 @@ class Settings(BaseSettings):
     live_listener_queue: int = Field(default=50, ge=2)
     live_stall_seconds: float = Field(default=15.0, gt=0)
     live_direct_writes: bool = True
+    live_writer_thread: bool = True
     live_redis_prefix: str = "parvis:"
     live_reminder_interval_seconds: float = Field(default=30.0, gt=0)
 

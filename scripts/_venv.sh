@@ -15,7 +15,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 STAMP="$VENV/.parvis-installed"
-WANT="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
+WANT="$(cat pyproject.toml constraints.txt setup.py parvis/live/_sendmany.c | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   echo "installing Parvis and its dependencies into $VENV" >&2
   "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2

@@ -28,7 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from parvis.accounts.models import User
 from parvis.errors import Conflict, InvalidInput, ParvisError
-from parvis.live import chat, rooms
+from parvis.live import chat, rooms, writer
 from parvis.live.hub import Hub, RoomInfo
 from parvis.live.models import RoomRole, RoomState
 from parvis.live.relay import (
@@ -43,7 +43,7 @@ from parvis.live.relay import (
     websocket_frame,
 )
 from parvis.live.rooms import Standing
-from parvis.live.transport import current_transport
+from parvis.live.transport import current_protocol, current_transport
 from parvis.live.webm import WebmError, WebmSplitter
 
 log = logging.getLogger("parvis.live")
@@ -84,7 +84,9 @@ class Connection:
         self._closing = False
         self._tasks: set[asyncio.Task[None]] = set()
         # Under uvicorn (and unless turned off), the transport written to directly.
-        self.transport = current_transport() if hub.settings.live_direct_writes else None
+        self.transport: writer.Transport | None = (
+            current_transport() if hub.settings.live_direct_writes else None
+        )
 
     async def _db(self, work: Callable[[Any], T]) -> T:
         def run() -> T:
@@ -203,10 +205,26 @@ class Connection:
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
+            if settings.live_writer_thread:
+                transport = self._share_with_writer(transport)
             return TransportSink(
                 transport, settings.live_listener_buffer_bytes, settings.live_stall_seconds
             )
         return AsgiSink(self.websocket, settings.live_listener_queue)
+
+    def _share_with_writer(self, transport: writer.Transport) -> writer.Transport:
+        """Put the connection's transport behind a `writer.GuardedTransport`, for the server's
+        protocol (its pings and close frames) as for this connection, so that the relay's
+        writer thread may send on the socket; unchanged where that is not possible."""
+        protocol = current_protocol()
+        if protocol is None or id(getattr(protocol, "transport", None)) != id(transport):
+            return transport
+        guarded = writer.guard(transport)
+        if guarded is None:
+            return transport
+        protocol.transport = guarded
+        self.transport = guarded
+        return guarded
 
     async def _receive_loop(self) -> None:
         while True:

@@ -34,6 +34,7 @@ from parvis.live.heap import HeapGuard
 from parvis.live.models import Room, RoomParticipant, RoomState
 from parvis.live.quota import Quota
 from parvis.live.relay import INIT, Record, RoomRelay, decode_records, encode_records
+from parvis.live.writer import shared_writer
 from parvis.storage.base import utcnow
 from parvis.storage.database import Database
 
@@ -158,6 +159,7 @@ class Hub:
                 room_id,
                 self.settings.live_flush_ms / 1000,
                 max_writes=self.settings.live_max_writes_per_second,
+                writer=shared_writer() if self.settings.live_writer_thread else None,
             )
             self.relays[room_id] = relay
             if self.bus is not None:

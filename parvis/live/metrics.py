@@ -66,3 +66,12 @@ FLUSH_LATENESS = Histogram(
     "it: joins, garbage collection or a busy machine).",
     buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
+WRITER_QUEUE = Gauge(
+    "parvis_live_writer_queue",
+    "Batches of listeners waiting for this process's relay writer thread (parvis.live.writer).",
+)
+WRITER_SHORT = Counter(
+    "parvis_live_writer_short_sends_total",
+    "Sends the relay writer thread could not complete (a listener's socket buffer full), "
+    "handed back to the event loop.",
+)

@@ -29,6 +29,7 @@ from typing import Protocol
 from starlette.websockets import WebSocket
 
 from parvis.live import metrics
+from parvis.live.writer import Batch, BatchWriter, GuardedTransport, Transport
 
 log = logging.getLogger("parvis.live")
 
@@ -127,15 +128,13 @@ class TransportSink:
     `max_buffer` bytes in the transport; past it, frames are dropped for this listener only.
     A listener stalled for `stall_seconds` is disconnected (its player can reconnect)."""
 
-    def __init__(
-        self, transport: asyncio.WriteTransport, max_buffer: int, stall_seconds: float
-    ) -> None:
+    def __init__(self, transport: Transport, max_buffer: int, stall_seconds: float) -> None:
         self.transport = transport
         self.max_buffer = max_buffer
         self.stall_seconds = stall_seconds
         self.closed = False
         self.dropped = 0
-        self._stalled_since: float | None = None
+        self.stalled_since: float | None = None
 
     def offer(self, message: Message) -> None:
         """Write now, or drop if the transport's buffer is over the bound."""
@@ -147,19 +146,28 @@ class TransportSink:
             self.dropped += message.records
             metrics.DROPPED.inc(message.records)
             now = time.monotonic()
-            if self._stalled_since is None:
-                self._stalled_since = now
-            elif now - self._stalled_since > self.stall_seconds:
+            if self.stalled_since is None:
+                self.stalled_since = now
+            elif now - self.stalled_since > self.stall_seconds:
                 log.info("disconnecting a listener stalled for %.0f s", self.stall_seconds)
                 self.closed = True
                 transport.abort()
             return
-        self._stalled_since = None
+        self.stalled_since = None
         transport.write(message.frame)
 
+    @property
+    def guard(self) -> GuardedTransport | None:
+        """The transport as shared with the writer thread, if it is."""
+        transport = self.transport
+        return transport if isinstance(transport, GuardedTransport) else None
+
     def close(self) -> None:
-        """Stop writing."""
+        """Stop writing (and give the writer thread's descriptor back)."""
         self.closed = True
+        guard = self.guard
+        if guard is not None:
+            guard.release_fd()
 
 
 class AsgiSink:
@@ -229,8 +237,15 @@ class RoomRelay:
     timer per interval. A group that becomes non-empty starts at the live edge.
     """
 
-    def __init__(self, room_id: int, flush_seconds: float, max_writes: float = 100_000.0) -> None:
+    def __init__(
+        self,
+        room_id: int,
+        flush_seconds: float,
+        max_writes: float = 100_000.0,
+        writer: BatchWriter | None = None,
+    ) -> None:
         self.room_id = room_id
+        self.writer = writer  # sends to idle listeners off the event loop (`live.writer`)
         self.flush_seconds = flush_seconds
         self.max_writes = max_writes
         self.inits: dict[int, Record] = {}
@@ -385,17 +400,32 @@ class RoomRelay:
                 messages.append(Message(OPCODE_TEXT, event[0], essential=event[1]))
         close_batch()
         dead = []
+        batched: list[GuardedTransport] = []
+        writer = self.writer
         for sink in group:
+            if writer is not None and isinstance(sink, TransportSink):
+                guard = sink.guard
+                if guard is not None and guard.idle() and not sink.closed:
+                    batched.append(guard)
+                    sink.stalled_since = None  # it took everything so far
+                    continue
             for message in messages:
                 sink.offer(message)
             if sink.closed:
                 dead.append(sink)
         for sink in dead:
             self.discard(sink)
+        received_at = [record.received_at for record in media]
+        if batched:
+            assert writer is not None
+            payload = b"".join(message.frame for message in messages)
+            loop = asyncio.get_running_loop()
+            writer.submit(Batch(loop, batched, payload, received_at))
         if media:
-            now = time.time()
-            for record in media:
-                metrics.FRAME_DELAY.observe(max(0.0, now - record.received_at))
+            if not batched:  # else the batch observes the delay once the thread has sent
+                now = time.time()
+                for at in received_at:
+                    metrics.FRAME_DELAY.observe(max(0.0, now - at))
             metrics.FRAMES_OUT.inc(len(group) * len(media))
 
     def close(self) -> None:

@@ -15,15 +15,21 @@ from typing import Any, cast
 NEEDED = ("write", "get_write_buffer_size", "is_closing", "abort", "get_extra_info")
 
 
-def current_transport() -> asyncio.WriteTransport | None:
-    """The transport of the uvicorn connection this task serves, if that is what runs us."""
+def current_protocol() -> Any | None:
+    """The uvicorn protocol object serving this task's connection, if that is what runs us
+    (its `transport` attribute is what its WebSocket implementation writes through)."""
     task = asyncio.current_task()
     if task is None:
         return None
     frame = getattr(task.get_coro(), "cr_frame", None)
     if frame is None or frame.f_code.co_name != "run_asgi":
         return None
-    transport: Any = getattr(frame.f_locals.get("self"), "transport", None)
+    return frame.f_locals.get("self")
+
+
+def current_transport() -> asyncio.WriteTransport | None:
+    """The transport of the uvicorn connection this task serves, if that is what runs us."""
+    transport: Any = getattr(current_protocol(), "transport", None)
     if transport is None or not all(hasattr(transport, name) for name in NEEDED):
         return None
     return cast(asyncio.WriteTransport, transport)
