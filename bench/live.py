@@ -666,6 +666,7 @@ def run(
         busy_before = machine_busy()
         redis_before = redis_cpu()
         counters_before = [server_counters(port) for port in ports]
+        metrics_failures = 0
         peak_rss = [0] * len(servers)
         usage_storm_end: list[tuple[float, int]] | None = None
         while time.time() < listen_until:
@@ -683,9 +684,17 @@ def run(
         try:
             counters_after = [server_counters(port) for port in ports]
         except OSError as exc:
+            # Seen twice in ~40 runs on 2026-12-04 (connection reset, server alive; not
+            # explained yet): said, then asked once more rather than losing the run.
             died = [(p.pid, p.poll()) for p, _ in servers]
-            message = f"/metrics failed after the run ({exc}); servers (pid, exit): {died}"
-            raise SystemExit(message) from exc
+            print(
+                f"/metrics failed after the run ({exc}); servers (pid, exit): {died}; asking again",
+                file=sys.stderr,
+                flush=True,
+            )
+            metrics_failures += 1
+            time.sleep(1)
+            counters_after = [server_counters(port) for port in ports]
         parts = [queue.get(timeout=120) for _ in workers]
         for worker in workers:
             worker.join(30)
@@ -737,6 +746,7 @@ def run(
         "not_admitted": listeners - len(joins),
         # Of those, still in the waiting line (told their place) when the run ended; the rest
         # had not been answered yet (the kernel's accept queue, or the server's handshake).
+        "metrics_failures": metrics_failures,
         "in_line_at_end": sum(part["queued"] - part["queued_joined"] for part in parts),
         "unanswered_at_end": listeners
         - len(joins)

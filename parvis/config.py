@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     # the Redis key/channel prefix for fan-out across processes (used when redis_url is set).
     live_admissions_per_second: float = Field(default=2000.0, gt=0)
     live_admission_burst: int = Field(default=100, ge=1)
-    live_admission_lag_ms: int = Field(default=25, ge=0, le=1000)
+    live_admission_lag_ms: int = Field(default=10, ge=0, le=1000)
     live_flush_ms: int = Field(default=40, ge=1, le=1000)
     live_max_writes_per_second: float = Field(default=100_000.0, gt=0)
     live_listener_buffer_bytes: int = Field(default=65536, ge=4096)

@@ -34,7 +34,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from queue import SimpleQueue
 from typing import Any, Protocol
 
@@ -160,6 +160,8 @@ class GuardedTransport:
     def landed_short(self, payload: bytes, result: int) -> None:
         """The thread sent only `result` bytes of `payload` (or failed with -errno)."""
         metrics.WRITER_SHORT.inc()
+        if self._transport.is_closing():
+            return  # the connection went away meanwhile (uvloop refuses writes to it)
         if result >= 0:
             self._transport.write(payload[result:])
         elif -result in RETRY_LATER:
@@ -167,18 +169,23 @@ class GuardedTransport:
         # Any other error is a broken connection, which its protocol is told of by the loop.
 
     def back(self) -> None:
-        """The batch is back: write what waited, then close if that was asked."""
+        """The batch is back: write what waited, then close if that was asked, then give
+        the descriptor back if that was asked."""
         waiting, self._waiting = self._waiting, []
-        for data in waiting:
-            self._transport.write(data)
         then, self._then = self._then, None
-        if then == "close":
-            self._transport.close()
-        elif then == "write_eof":
-            self._transport.write_eof()
-        if self._release_fd:
-            self._release_fd = False
-            self.release_fd()
+        transport = self._transport
+        try:
+            if not transport.is_closing():  # else it went away meanwhile: nothing to write
+                for data in waiting:
+                    transport.write(data)
+                if then == "close":
+                    transport.close()
+                elif then == "write_eof":
+                    transport.write_eof()
+        finally:
+            if self._release_fd:
+                self._release_fd = False
+                self.release_fd()
 
 
 class Batch:
@@ -206,12 +213,22 @@ class Batch:
         release what waited."""
         self.done = True
         for index, result in short:
-            self.guards[index].landed_short(self.payload, result)
+            with _logged("handing a short send back"):
+                self.guards[index].landed_short(self.payload, result)
         for guard in dict.fromkeys(self.held):
-            guard.back()
+            with _logged("writing what waited for a batch"):
+                guard.back()  # one guard's failure must not leave the others held
         for received_at in self.received_at:
             metrics.FRAME_DELAY.observe(max(0.0, sent_at - received_at))
         self.guards, self.held = [], []  # each guard still points here: no cycle left
+
+
+@contextlib.contextmanager
+def _logged(what: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception:
+        log.exception("live writer: %s failed", what)
 
 
 class BatchWriter:

@@ -265,6 +265,9 @@ def test_under_uvicorn_the_servers_own_writes_share_the_guard(
             while json.loads(listener.recv(timeout=10))["type"] != "welcome":
                 pass
             hub = app.state.live_hub
+            deadline = time.monotonic() + 5
+            while not hub.connections.get(room_id) and time.monotonic() < deadline:
+                time.sleep(0.01)  # the server counts it present just after the welcome
             [connection] = hub.connections[room_id]
             guard = connection.transport
             assert isinstance(guard, GuardedTransport)
@@ -283,3 +286,45 @@ def test_under_uvicorn_the_servers_own_writes_share_the_guard(
             time.sleep(0.02)
         assert guard.fd == -1  # the listener left: the thread's descriptor is closed
         break
+
+
+class GoneTransport:
+    """A transport whose handle is closed but says otherwise (uvloop raises on writes)."""
+
+    def write(self, data: bytes) -> None:
+        raise RuntimeError("the handler is closed")
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_connection_that_fails_after_a_batch_does_not_hold_the_others(
+    pairs: list[tuple[socket.socket, socket.socket]], caplog: pytest.LogCaptureFixture
+) -> None:
+    ours, theirs = _pair(pairs)
+
+    async def scenario() -> None:
+        gone = GuardedTransport(GoneTransport(), os.dup(ours.fileno()))
+        alive = await _guarded(ours)
+        batch = Batch(asyncio.get_running_loop(), [gone, alive], b"", received_at=[])
+        gone.write(b"lost")
+        gone.release_fd()
+        alive.write(b"kept")
+        alive.release_fd()
+        fds = gone.fd, alive.fd
+        batch.finish([], time.time())
+        # Both descriptors given back despite the failure.
+        assert [_closed(fd) for fd in fds] == [True, True]
+        assert (gone.fd, alive.fd) == (-1, -1)
+        await asyncio.sleep(0.05)
+        await _closed_all(alive)
+
+    asyncio.run(scenario())
+    assert _read_all(theirs, 4, seconds=1) == b"kept"
+    assert "writing what waited for a batch failed" in caplog.text
