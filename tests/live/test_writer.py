@@ -19,6 +19,8 @@ from websockets.sync.client import connect
 from websockets.typing import Origin
 
 from parvis.accounts.models import User
+from parvis.app import create_app
+from parvis.config import Settings
 from parvis.live import rooms, writer
 from parvis.live.relay import INIT, MEDIA, Record, RoomRelay, TransportSink, decode_records
 from parvis.live.writer import Batch, BatchWriter, GuardedTransport
@@ -328,3 +330,32 @@ def test_a_connection_that_fails_after_a_batch_does_not_hold_the_others(
     asyncio.run(scenario())
     assert _read_all(theirs, 4, seconds=1) == b"kept"
     assert "writing what waited for a batch failed" in caplog.text
+
+
+def test_with_the_writer_thread_turned_off_the_loop_writes_as_before(
+    settings: Settings, runtime: Runtime, make_user: MakeUser
+) -> None:
+    host = make_user("offair")
+    with runtime.db.session() as session:
+        room_id = rooms.schedule_room(session, session.get_one(User, host.id), title="Live").id
+    app = create_app(
+        settings.model_copy(update={"live_writer_thread": False}), migrate_on_start=False
+    )
+    try:
+        for url in serve(app):
+            ws_url = url.replace("http", "ws", 1) + f"/live/rooms/{room_id}/ws"
+            with connect(ws_url, origin=Origin(url)) as listener:
+                while json.loads(listener.recv(timeout=10))["type"] != "welcome":
+                    pass
+                hub = app.state.live_hub
+                deadline = time.monotonic() + 5
+                while not hub.connections.get(room_id) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                [connection] = hub.connections[room_id]
+                assert hub.relays[room_id].writer is None
+                assert not isinstance(connection.transport, GuardedTransport)
+                assert connection.sink.guard is None
+                assert listener.ping().wait(timeout=5)
+            break
+    finally:
+        app.state.runtime.db.dispose()
