@@ -187,7 +187,7 @@ class Connection:
         inits = relay.init_message()
         if inits:
             await self.send_bytes(inits)
-        self.sink = self._make_sink()
+        self.sink = self._make_sink(shared=relay.writer is not None)
         relay.add(self.sink)
         self.hub.attach(self)
         try:
@@ -197,7 +197,7 @@ class Connection:
                 self.hub.event(self.room_id, {"type": "stream_end", "stream": self.user_id})
             await self.hub.detach(self)
 
-    def _make_sink(self) -> Sink:
+    def _make_sink(self, *, shared: bool) -> Sink:
         settings = self.hub.settings
         transport = self.transport
         if transport is not None:
@@ -205,7 +205,7 @@ class Connection:
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
-            if settings.live_writer_thread:
+            if shared:  # the relay sends through a writer thread (`live.writer`)
                 transport = self._share_with_writer(transport)
             return TransportSink(
                 transport, settings.live_listener_buffer_bytes, settings.live_stall_seconds

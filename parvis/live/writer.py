@@ -112,19 +112,18 @@ class GuardedTransport:
 
     def close(self) -> None:
         """Close after what was written (including what waits for a batch)."""
-        if self.in_flight:
-            self._then = "close"
-            self._hold()
-        else:
-            self._transport.close()
+        self._end("close")
 
     def write_eof(self) -> None:
         """Half-close after what was written."""
+        self._end("write_eof")
+
+    def _end(self, how: str) -> None:
         if self.in_flight:
-            self._then = "write_eof"
+            self._then = how
             self._hold()
         else:
-            self._transport.write_eof()
+            getattr(self._transport, how)()
 
     def abort(self) -> None:
         """Drop everything and close at once."""
@@ -178,10 +177,8 @@ class GuardedTransport:
             if not transport.is_closing():  # else it went away meanwhile: nothing to write
                 for data in waiting:
                     transport.write(data)
-                if then == "close":
-                    transport.close()
-                elif then == "write_eof":
-                    transport.write_eof()
+                if then is not None:
+                    getattr(transport, then)()
         finally:
             if self._release_fd:
                 self._release_fd = False

@@ -15,13 +15,14 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
 from parvis.accounts.models import User
 from parvis.app import create_app
 from parvis.config import Settings
 from parvis.live import rooms, writer
+from parvis.live.connection import Connection
 from parvis.live.relay import INIT, MEDIA, Record, RoomRelay, TransportSink, decode_records
 from parvis.live.writer import Batch, BatchWriter, GuardedTransport
 from parvis.runtime import Runtime
@@ -255,12 +256,16 @@ def test_a_full_socket_gets_the_rest_of_the_message_through_its_transport(
         thread.stop()
 
 
-def test_under_uvicorn_the_servers_own_writes_share_the_guard(
-    app: FastAPI, runtime: Runtime, make_user: MakeUser
-) -> None:
-    host = make_user("onair")
+def _room(runtime: Runtime, make_user: MakeUser, host: str) -> int:
     with runtime.db.session() as session:
-        room_id = rooms.schedule_room(session, session.get_one(User, host.id), title="Live").id
+        return rooms.schedule_room(
+            session, session.get_one(User, make_user(host).id), title="Live"
+        ).id
+
+
+@contextlib.contextmanager
+def _listening(app: FastAPI, room_id: int) -> Iterator[tuple[ClientConnection, Connection]]:
+    """A listener welcomed into the room through uvicorn, and the server's connection for it."""
     for url in serve(app):
         ws_url = url.replace("http", "ws", 1) + f"/live/rooms/{room_id}/ws"
         with connect(ws_url, origin=Origin(url)) as listener:
@@ -271,23 +276,33 @@ def test_under_uvicorn_the_servers_own_writes_share_the_guard(
             while not hub.connections.get(room_id) and time.monotonic() < deadline:
                 time.sleep(0.01)  # the server counts it present just after the welcome
             [connection] = hub.connections[room_id]
-            guard = connection.transport
-            assert isinstance(guard, GuardedTransport)
-            assert guard.fd >= 0
-            assert connection.sink.transport is guard
-            # uvicorn's protocol writes (pongs, pings, close frames) through the same guard.
-            protocols = [
-                owner
-                for owner in gc.get_referrers(guard)
-                if isinstance(owner, dict) and "scheme" in owner and "app_state" in owner
-            ]
-            assert [owner["transport"] for owner in protocols] == [guard]
-            assert listener.ping().wait(timeout=5)
+            yield listener, connection
+        return
+
+
+def test_under_uvicorn_the_servers_own_writes_share_the_guard(
+    app: FastAPI, runtime: Runtime, make_user: MakeUser
+) -> None:
+    room_id = _room(runtime, make_user, "onair")
+    with _listening(app, room_id) as (listener, connection):
+        guard = connection.transport
+        assert isinstance(guard, GuardedTransport)
+        assert guard.fd >= 0
+        assert isinstance(connection.sink, TransportSink)
+        assert connection.sink.transport is guard
+        # uvicorn's protocol writes (pongs, pings, close frames) through the same guard.
+        protocols = [
+            owner
+            for owner in gc.get_referrers(guard)
+            if isinstance(owner, dict) and "scheme" in owner and "app_state" in owner
+        ]
+        assert [owner["transport"] for owner in protocols] == [guard]
+        assert listener.ping().wait(timeout=5)
+        listener.close()  # the listener leaves while the server keeps running
         deadline = time.monotonic() + 5
         while guard.fd != -1 and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert guard.fd == -1  # the listener left: the thread's descriptor is closed
-        break
+        assert guard.fd == -1  # the thread's descriptor is closed with it
 
 
 class GoneTransport:
@@ -335,27 +350,16 @@ def test_a_connection_that_fails_after_a_batch_does_not_hold_the_others(
 def test_with_the_writer_thread_turned_off_the_loop_writes_as_before(
     settings: Settings, runtime: Runtime, make_user: MakeUser
 ) -> None:
-    host = make_user("offair")
-    with runtime.db.session() as session:
-        room_id = rooms.schedule_room(session, session.get_one(User, host.id), title="Live").id
+    room_id = _room(runtime, make_user, "offair")
     app = create_app(
         settings.model_copy(update={"live_writer_thread": False}), migrate_on_start=False
     )
     try:
-        for url in serve(app):
-            ws_url = url.replace("http", "ws", 1) + f"/live/rooms/{room_id}/ws"
-            with connect(ws_url, origin=Origin(url)) as listener:
-                while json.loads(listener.recv(timeout=10))["type"] != "welcome":
-                    pass
-                hub = app.state.live_hub
-                deadline = time.monotonic() + 5
-                while not hub.connections.get(room_id) and time.monotonic() < deadline:
-                    time.sleep(0.01)
-                [connection] = hub.connections[room_id]
-                assert hub.relays[room_id].writer is None
-                assert not isinstance(connection.transport, GuardedTransport)
-                assert connection.sink.guard is None
-                assert listener.ping().wait(timeout=5)
-            break
+        with _listening(app, room_id) as (listener, connection):
+            assert app.state.live_hub.relays[room_id].writer is None
+            assert not isinstance(connection.transport, GuardedTransport)
+            assert isinstance(connection.sink, TransportSink)
+            assert connection.sink.guard is None
+            assert listener.ping().wait(timeout=5)
     finally:
         app.state.runtime.db.dispose()
